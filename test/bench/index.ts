@@ -1,0 +1,2 @@
+// Shared helpers for the bench suite live beside this file.
+export {};

@@ -1,0 +1,2 @@
+// Shared helpers for the e2e suite live beside this file.
+export {};

@@ -1,0 +1,2 @@
+// Shared helpers for the reliability suite live beside this file.
+export {};
