@@ -1,0 +1,218 @@
+import { z } from 'zod';
+import { base64DigestSchema, checksumAlgorithmSchema, md5Schema } from './checksums.js';
+import { MAX_OBJECT_SIZE, MAX_PARTS } from './parts.js';
+
+/** Header carrying the upload token on GET/DELETE calls (POST calls may put it in the body). */
+export const UPLOAD_TOKEN_HEADER = 'chute-upload-token';
+
+/** Routes of the JSON API, relative to the signer's base URL. `:uploadId` is URL-encoded. */
+export const ROUTES = {
+  /** POST create; GET list my uploads. */
+  uploads: '/api/uploads',
+  /** POST sign a batch of parts; GET list the parts the bucket has. */
+  parts: (uploadId: string) => `/api/uploads/${encodeURIComponent(uploadId)}/parts`,
+  /** POST complete. */
+  complete: (uploadId: string) => `/api/uploads/${encodeURIComponent(uploadId)}/complete`,
+  /** DELETE abort. */
+  upload: (uploadId: string) => `/api/uploads/${encodeURIComponent(uploadId)}`,
+  /** POST a presigned download URL. */
+  downloads: '/api/downloads',
+  /** POST stock `@uppy/aws-s3` 6 `signRequest`. */
+  uppySign: '/api/uppy/sign',
+} as const;
+
+const sizeSchema = z.number().int().nonnegative().max(MAX_OBJECT_SIZE);
+const partNumberSchema = z.number().int().min(1).max(MAX_PARTS);
+const isoDate = z.string();
+
+/** User metadata stored as `x-amz-meta-*`: short ASCII keys and values. */
+export const metadataSchema = z
+  .record(
+    z.string().regex(/^[a-z0-9-]{1,64}$/, 'metadata keys are 1-64 chars of a-z, 0-9 and -'),
+    z.string().max(1024),
+  )
+  .refine((m) => Object.keys(m).length <= 32, { message: 'at most 32 metadata entries' });
+
+/** A presigned request for the browser to send as-is: method, URL and exactly these headers. */
+export const signedRequestSchema = z.object({
+  method: z.enum(['PUT', 'GET', 'HEAD']),
+  url: z.string(),
+  /** Headers that were signed: send each one with exactly this value (the bucket checks them). */
+  headers: z.record(z.string(), z.string()),
+  /** When the URL stops working (ISO 8601). */
+  expiresAt: isoDate,
+});
+export type SignedRequest = z.infer<typeof signedRequestSchema>;
+
+// ---- create ---------------------------------------------------------------------------------
+
+/** POST /api/uploads */
+export const createUploadRequestSchema = z.object({
+  /** File name; only its last path segment is kept, made safe for a key. */
+  name: z.string().min(1).max(1024),
+  /** MIME type, e.g. `image/png`; empty means `application/octet-stream`. */
+  type: z.string().max(255).default(''),
+  size: sizeSchema,
+  metadata: metadataSchema.optional(),
+  /**
+   * The additional S3 checksum of this upload. Multipart: CRC64NVME (default) is a FULL_OBJECT
+   * checksum sent at complete; the others are COMPOSITE and need a value per part.
+   * `'NONE'` turns additional checksums off (Content-MD5 per part still applies).
+   */
+  checksumAlgorithm: z.union([checksumAlgorithmSchema, z.literal('NONE')]).optional(),
+  /** Single PUT only: Content-MD5 of the whole file (base64), signed into the URL. */
+  md5: md5Schema.optional(),
+  /** Single PUT only: whole-file value of `checksumAlgorithm` (base64), signed into the URL. */
+  checksum: base64DigestSchema.optional(),
+  /** Force (`true`) or forbid (`false`) multipart; by default files above the threshold go multipart. */
+  multipart: z.boolean().optional(),
+  /** Preferred part size in bytes; the signer rounds it into R2's limits (see `choosePartSize`). */
+  partSize: z.number().int().positive().optional(),
+});
+export type CreateUploadRequest = z.input<typeof createUploadRequestSchema>;
+export type CreateUploadRequestParsed = z.output<typeof createUploadRequestSchema>;
+
+export const singleUploadResponseSchema = z.object({
+  type: z.literal('single'),
+  key: z.string(),
+  /** The PUT to send the whole file with. */
+  request: signedRequestSchema,
+});
+export type SingleUploadResponse = z.infer<typeof singleUploadResponseSchema>;
+
+export const multipartUploadResponseSchema = z.object({
+  type: z.literal('multipart'),
+  key: z.string(),
+  uploadId: z.string(),
+  partSize: z.number().int().positive(),
+  partCount: z.number().int().positive(),
+  /** Additional checksum algorithm of the upload, or `'NONE'`. */
+  checksumAlgorithm: z.union([checksumAlgorithmSchema, z.literal('NONE')]),
+  checksumType: z.enum(['FULL_OBJECT', 'COMPOSITE']).optional(),
+  /** Whether every part must carry its Content-MD5. */
+  md5Required: z.boolean(),
+  /** Opaque HMAC token: pass it to sign, list, complete and abort. */
+  token: z.string(),
+  /** When the token expires (ISO 8601); after that the upload can only be aborted by the bucket's lifecycle rule. */
+  tokenExpiresAt: isoDate,
+});
+export type MultipartUploadResponse = z.infer<typeof multipartUploadResponseSchema>;
+
+export const createUploadResponseSchema = z.discriminatedUnion('type', [
+  singleUploadResponseSchema,
+  multipartUploadResponseSchema,
+]);
+export type CreateUploadResponse = z.infer<typeof createUploadResponseSchema>;
+
+// ---- sign parts -----------------------------------------------------------------------------
+
+export const partChecksumsSchema = z.object({
+  partNumber: partNumberSchema,
+  /** Content-MD5 of the part (base64); required unless the signer allows unchecked parts. */
+  md5: md5Schema.optional(),
+  /** The part's value of the upload's checksum algorithm (base64); required for COMPOSITE algorithms. */
+  checksum: base64DigestSchema.optional(),
+});
+export type PartChecksums = z.infer<typeof partChecksumsSchema>;
+
+/** POST /api/uploads/:uploadId/parts — up to all parts of a file in one call. */
+export const signPartsRequestSchema = z.object({
+  token: z.string().min(1).max(4096),
+  parts: z.array(partChecksumsSchema).min(1).max(MAX_PARTS),
+});
+export type SignPartsRequest = z.infer<typeof signPartsRequestSchema>;
+
+export const signedPartSchema = signedRequestSchema.extend({
+  partNumber: partNumberSchema,
+  /** Exact byte length the bucket will accept (signed as Content-Length). */
+  size: z.number().int().nonnegative(),
+});
+export type SignedPart = z.infer<typeof signedPartSchema>;
+
+export const signPartsResponseSchema = z.object({ parts: z.array(signedPartSchema) });
+export type SignPartsResponse = z.infer<typeof signPartsResponseSchema>;
+
+// ---- list parts -----------------------------------------------------------------------------
+
+export const storedPartSchema = z.object({
+  partNumber: partNumberSchema,
+  /** ETag as the bucket reports it, without quotes (the hex MD5 of the part). */
+  etag: z.string(),
+  size: z.number().int().nonnegative(),
+  lastModified: isoDate.optional(),
+  /** The part's value of the upload's checksum algorithm, when the bucket has one. */
+  checksum: z.string().optional(),
+});
+export type StoredPart = z.infer<typeof storedPartSchema>;
+
+/** GET /api/uploads/:uploadId/parts (token in the `chute-upload-token` header). All pages. */
+export const listPartsResponseSchema = z.object({
+  key: z.string(),
+  uploadId: z.string(),
+  parts: z.array(storedPartSchema),
+});
+export type ListPartsResponse = z.infer<typeof listPartsResponseSchema>;
+
+// ---- complete / abort -----------------------------------------------------------------------
+
+/** POST /api/uploads/:uploadId/complete */
+export const completeUploadRequestSchema = z.object({
+  token: z.string().min(1).max(4096),
+  /** The ETags the client saw; if given, each must match what the bucket holds. */
+  parts: z.array(z.object({ partNumber: partNumberSchema, etag: z.string().max(128) })).max(MAX_PARTS).optional(),
+  /** Full-object CRC64NVME of the whole file (base64), checked by the bucket at complete. */
+  checksum: base64DigestSchema.optional(),
+});
+export type CompleteUploadRequest = z.infer<typeof completeUploadRequestSchema>;
+
+export const completeUploadResponseSchema = z.object({
+  key: z.string(),
+  /** Multipart ETag without quotes: `md5(part md5s)-N`. */
+  etag: z.string(),
+  size: z.number().int().nonnegative(),
+  checksum: z
+    .object({
+      algorithm: checksumAlgorithmSchema,
+      type: z.enum(['FULL_OBJECT', 'COMPOSITE']),
+      value: z.string(),
+    })
+    .optional(),
+});
+export type CompleteUploadResponse = z.infer<typeof completeUploadResponseSchema>;
+
+/** DELETE /api/uploads/:uploadId (token in the `chute-upload-token` header) → 200 `{ aborted: true }`. */
+export const abortUploadResponseSchema = z.object({ aborted: z.literal(true), key: z.string(), uploadId: z.string() });
+export type AbortUploadResponse = z.infer<typeof abortUploadResponseSchema>;
+
+// ---- downloads, my uploads ------------------------------------------------------------------
+
+/** POST /api/downloads */
+export const downloadRequestSchema = z.object({
+  key: z.string().min(1).max(1024),
+  /** Serve with `Content-Disposition: attachment` under this file name. */
+  filename: z.string().max(255).optional(),
+});
+export type DownloadRequest = z.infer<typeof downloadRequestSchema>;
+export const downloadResponseSchema = z.object({ key: z.string(), request: signedRequestSchema });
+export type DownloadResponse = z.infer<typeof downloadResponseSchema>;
+
+/** GET /api/uploads?cursor=&limit= — the caller's stored objects, newest listing order of the bucket. */
+export const listUploadsQuerySchema = z.object({
+  cursor: z.string().max(2048).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+export const uploadedObjectSchema = z.object({
+  key: z.string(),
+  /** The file name part of the key. */
+  name: z.string(),
+  size: z.number().int().nonnegative(),
+  etag: z.string(),
+  lastModified: isoDate,
+});
+export type UploadedObject = z.infer<typeof uploadedObjectSchema>;
+export const listUploadsResponseSchema = z.object({
+  uploads: z.array(uploadedObjectSchema),
+  /** Pass as `cursor` for the next page; absent on the last page. */
+  nextCursor: z.string().optional(),
+});
+export type ListUploadsResponse = z.infer<typeof listUploadsResponseSchema>;
