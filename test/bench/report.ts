@@ -1,0 +1,153 @@
+// The bench report: results.json (machine-readable), RESULTS.md (each figure next to its peer and
+// the ratio) and chart.svg (throughput bars), all written after every section so a run cut short
+// still leaves what it measured.
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export interface Figure {
+  label: string;
+  value: number | null;
+  unit: string;
+  /** Which direction is better; ratios are always "times better than the peer". */
+  better: 'higher' | 'lower';
+  peer?: { label: string; value: number | null };
+  target?: { text: string; min: number };
+  note?: string;
+}
+
+export interface Section {
+  id: string;
+  title: string;
+  status: 'ok' | 'skipped' | 'failed';
+  reason?: string;
+  conditions?: string;
+  figures: Figure[];
+  /** Raw figures a section wants kept (e.g. the local-r2 module's own record). */
+  extra?: Record<string, unknown>;
+  seconds?: number;
+}
+
+export interface Report {
+  generatedAt: string;
+  quick: boolean;
+  machine: Record<string, string | number>;
+  sections: Section[];
+}
+
+/** ours/peer when higher is better, peer/ours when lower is better. */
+export function ratio(f: Figure): number | null {
+  const a = f.value;
+  const b = f.peer?.value;
+  if (a == null || b == null || a === 0 || b === 0 || !Number.isFinite(a) || !Number.isFinite(b)) return null;
+  return f.better === 'higher' ? a / b : b / a;
+}
+
+export function median(xs: number[]): number | null {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((x, y) => x - y);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+export function machineInfo(extra: Record<string, string | number> = {}): Record<string, string | number> {
+  const cpus = os.cpus();
+  return {
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    memGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+    loadAvgAtStart: os.loadavg().map((x) => x.toFixed(2)).join(' '),
+    ...extra,
+  };
+}
+
+const fmt = (v: number | null | undefined, unit = ''): string => {
+  if (v == null || !Number.isFinite(v)) return '—';
+  const digits = Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : 2;
+  return `${v.toFixed(digits)}${unit ? ` ${unit}` : ''}`;
+};
+
+const esc = (s: string) => s.replace(/\|/g, '\\|');
+
+export function renderMarkdown(r: Report): string {
+  const out: string[] = [];
+  out.push('# Chute benchmark results', '');
+  out.push(
+    `Generated ${r.generatedAt} by \`pnpm bench${r.quick ? ' --quick' : ''}\`${r.quick ? ' (quick smoke run: small sizes, figures are indicative only)' : ''}.`,
+    '',
+    'Every figure is measured in the same run as its peer; **ratio** is "times better than the peer"',
+    '(ours/peer when higher is better, peer/ours when lower is better). Timings are medians; the',
+    'machine is shared, so compare ratios, not absolute numbers.',
+    '',
+    '![throughput chart](chart.svg)',
+    '',
+    '| machine | |',
+    '| --- | --- |',
+  );
+  for (const [k, v] of Object.entries(r.machine)) out.push(`| ${k} | ${esc(String(v))} |`);
+  out.push('');
+  for (const s of r.sections) {
+    out.push(`## ${s.title}`, '');
+    if (s.status !== 'ok') out.push(`**${s.status}**: ${s.reason ?? ''}`, '');
+    if (s.conditions) out.push(s.conditions, '');
+    if (s.figures.length > 0) {
+      out.push('| figure | value | peer | peer value | ratio | target |', '| --- | --- | --- | --- | --- | --- |');
+      for (const f of s.figures) {
+        const rt = ratio(f);
+        const tgt = f.target ? `${f.target.text} ${rt == null ? '' : rt >= f.target.min ? '✅' : '❌'}` : '';
+        out.push(
+          `| ${esc(f.label)}${f.note ? ` (${esc(f.note)})` : ''} | ${fmt(f.value, f.unit)} | ${esc(f.peer?.label ?? '')} | ${f.peer ? fmt(f.peer.value, f.unit) : ''} | ${rt == null ? (f.peer ? '—' : '') : `${rt.toFixed(2)}×`} | ${esc(tgt)} |`,
+        );
+      }
+      out.push('');
+    }
+    if (s.extra && Object.keys(s.extra).length > 0) {
+      out.push('<details><summary>raw figures</summary>', '', '```json', JSON.stringify(s.extra, null, 2), '```', '', '</details>', '');
+    }
+    if (s.seconds != null) out.push(`_section took ${s.seconds.toFixed(0)} s_`, '');
+  }
+  return `${out.join('\n')}\n`;
+}
+
+/** Horizontal bars for every MB/s figure: ours in blue, the peer in grey beneath it. */
+export function renderChart(r: Report): string {
+  const rows: { label: string; value: number; peer: boolean }[] = [];
+  for (const s of r.sections) {
+    for (const f of s.figures) {
+      if (f.unit !== 'MB/s' || f.value == null) continue;
+      rows.push({ label: `${s.title}: ${f.label}`, value: f.value, peer: false });
+      if (f.peer?.value != null) rows.push({ label: `  vs ${f.peer.label}`, value: f.peer.value, peer: true });
+    }
+  }
+  const max = Math.max(1, ...rows.map((x) => x.value));
+  const left = 430;
+  const width = 900;
+  const barW = width - left - 90;
+  const rowH = 20;
+  const h = 40 + rows.length * rowH;
+  const xmlEsc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${h}" font-family="sans-serif" font-size="11">`,
+    `<rect width="100%" height="100%" fill="#fff"/>`,
+    `<text x="10" y="20" font-size="14" font-weight="bold">Throughput (MB/s), Chute (blue) vs peers (grey)${r.quick ? ' — quick run' : ''}</text>`,
+  ];
+  rows.forEach((row, i) => {
+    const y = 32 + i * rowH;
+    const w = Math.max(1, (row.value / max) * barW);
+    parts.push(
+      `<text x="${left - 6}" y="${y + 13}" text-anchor="end" fill="${row.peer ? '#555' : '#000'}">${xmlEsc(row.label.slice(0, 70))}</text>`,
+      `<rect x="${left}" y="${y + 2}" width="${w.toFixed(1)}" height="${rowH - 6}" fill="${row.peer ? '#aaa' : '#2b6cb0'}"/>`,
+      `<text x="${(left + w + 4).toFixed(1)}" y="${y + 13}">${row.value.toFixed(0)}</text>`,
+    );
+  });
+  parts.push('</svg>');
+  return `${parts.join('\n')}\n`;
+}
+
+export function writeReport(r: Report, dir: string): void {
+  writeFileSync(path.join(dir, 'results.json'), `${JSON.stringify(r, null, 2)}\n`);
+  writeFileSync(path.join(dir, 'RESULTS.md'), renderMarkdown(r));
+  writeFileSync(path.join(dir, 'chart.svg'), renderChart(r));
+}

@@ -1,0 +1,46 @@
+// `pnpm bench [--quick]`: runs every bench section in turn and writes results.json, RESULTS.md and
+// chart.svg beside this file after each section. A section that cannot run (a piece not built
+// yet, a missing tool) is recorded as skipped with the reason; the run goes on.
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { machineInfo, type Report, type Section, writeReport } from './report.js';
+import { sections } from './sections.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const quick = process.argv.includes('--quick') || process.env.CHUTE_BENCH_QUICK === '1';
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+
+const workDir = path.join(here, 'tmp', `run-${process.pid}`);
+mkdirSync(workDir, { recursive: true });
+
+const report: Report = {
+  generatedAt: new Date().toISOString(),
+  quick,
+  machine: machineInfo(),
+  sections: [],
+};
+
+const started = Date.now();
+for (const def of sections) {
+  if (only && !only.includes(def.id)) continue;
+  const t0 = Date.now();
+  console.log(`[bench] ${def.id}: ${def.title}…`);
+  let section: Section;
+  try {
+    section = { ...(await def.run({ quick, workDir })), id: def.id, title: def.title };
+  } catch (err) {
+    const reason = err instanceof Error ? (err.stack ?? err.message).split('\n').slice(0, 3).join(' ') : String(err);
+    section = { id: def.id, title: def.title, status: 'failed', reason, figures: [] };
+  }
+  section.seconds = (Date.now() - t0) / 1000;
+  console.log(`[bench] ${def.id}: ${section.status}${section.reason ? ` (${section.reason})` : ''} in ${section.seconds.toFixed(0)} s`);
+  report.sections.push(section);
+  writeReport(report, here);
+}
+report.machine.totalSeconds = Math.round((Date.now() - started) / 1000);
+writeReport(report, here);
+if (existsSync(workDir)) rmSync(workDir, { recursive: true, force: true });
+console.log(`[bench] done in ${report.machine.totalSeconds} s → test/bench/RESULTS.md`);
+// Leftover handles (a browser that would not die) must not keep CI waiting.
+process.exit(0);
