@@ -1,0 +1,55 @@
+// Web Worker: reads its own `blob.slice()` and hashes it. MD5 and CRC64NVME with hash-wasm
+// (WASM, streaming); SHA-256 with WebCrypto (native, ~4× hash-wasm) when the context has it.
+import { createCRC64, createMD5, createSHA256, type IHasher } from 'hash-wasm';
+import { CRC64NVME_HASH_WASM_POLY } from './crc64.js';
+import { bytesToHex } from './encoding.js';
+import type { HashRequest, HashResponse, PartDigest } from './hash-messages.js';
+
+const scope = globalThis as unknown as DedicatedWorkerGlobalScope;
+
+// One instance per algorithm per worker, re-initialised per part (instances are cheap to reuse).
+let md5: Promise<IHasher> | undefined;
+let crc64: Promise<IHasher> | undefined;
+let sha256: Promise<IHasher> | undefined;
+
+async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
+  if (globalThis.crypto?.subtle) return bytesToHex(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)));
+  sha256 ??= createSHA256(); // insecure contexts (plain http, not localhost) have no SubtleCrypto
+  const h = await sha256;
+  return h.init().update(bytes).digest('hex');
+}
+
+async function hashPart(req: Extract<HashRequest, { type: 'part' }>): Promise<PartDigest> {
+  const bytes = new Uint8Array(await req.blob.slice(req.start, req.end).arrayBuffer());
+  const digest: PartDigest = { size: bytes.byteLength };
+  if (req.options.md5) {
+    md5 ??= createMD5();
+    digest.md5 = (await md5).init().update(bytes).digest('hex');
+  }
+  if (req.options.crc64nvme) {
+    crc64 ??= createCRC64(CRC64NVME_HASH_WASM_POLY);
+    digest.crc64nvme = (await crc64).init().update(bytes).digest('hex');
+  }
+  if (req.options.sha256) digest.sha256 = await sha256Hex(bytes);
+  return digest;
+}
+
+async function probe(req: Extract<HashRequest, { type: 'probe' }>): Promise<string> {
+  const { blob, probeBytes } = req;
+  const head = blob.slice(0, Math.min(probeBytes, blob.size));
+  const tail = blob.slice(Math.max(0, blob.size - probeBytes));
+  const bytes = new Uint8Array(await new Blob([head, tail]).arrayBuffer());
+  return sha256Hex(bytes);
+}
+
+scope.onmessage = async (event: MessageEvent<HashRequest>) => {
+  const req = event.data;
+  let res: HashResponse;
+  try {
+    res = req.type === 'part' ? { id: req.id, ok: true, digest: await hashPart(req) } : { id: req.id, ok: true, probe: await probe(req) };
+  } catch (err) {
+    // A file changed or deleted on disk since it was picked surfaces here as NotReadableError.
+    res = { id: req.id, ok: false, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
+  }
+  scope.postMessage(res);
+};

@@ -1,0 +1,311 @@
+// Multipart pipeline: find or create the multipart upload, hash parts in workers ahead of the
+// network, sign them in batches, send them in parallel lanes, then complete and verify.
+import { type CompleteUploadResponse, type MultipartUploadResponse, partRange, type StoredPart } from '@chute/protocol';
+import { crc64CombineAll } from './crc64.js';
+import { bytesToBase64, crc64ToBase64, hexToBase64, hexToBytes, normalizeEtag } from './encoding.js';
+import { UploaderError } from './errors.js';
+import type { PartDigest } from './hash-messages.js';
+import type { UploadRecord } from './record-store.js';
+import { type SendTarget, type SignedTarget, sendWithRecovery } from './send.js';
+import type { UploadResult } from './types.js';
+import type { UploadDriver } from './upload.js';
+
+interface Part {
+  partNumber: number;
+  start: number;
+  end: number;
+  size: number;
+  hash?: Promise<PartDigest> | undefined;
+  digest?: PartDigest | undefined;
+  signed?: SignedTarget | undefined;
+  etag?: string | undefined;
+  loaded: number;
+}
+
+export async function runMultipart(
+  d: UploadDriver,
+  handle: { abortRemote: (() => Promise<void>) | undefined },
+): Promise<UploadResult> {
+  const { ctx, file } = d;
+  const { options } = ctx;
+  const { record, stored } = await openUpload(d);
+  handle.abortRemote = async () => {
+    await ctx.signer.abort(record.uploadId, record.token).catch(() => undefined);
+  };
+  d.setKey(record.key);
+
+  const parts: Part[] = [];
+  for (let n = 1; n <= record.partCount; n++) parts.push({ ...partRange(n, record.partSize, file.size), loaded: 0 });
+  let done = 0;
+  let kept = 0;
+  let sent = 0;
+  const report = () => {
+    let bytes = 0;
+    for (const p of parts) bytes += p.etag ? p.size : p.loaded;
+    d.progress(bytes);
+    d.setParts(done, parts.length);
+  };
+
+  const hashOf = (p: Part): Promise<PartDigest> => {
+    p.hash ??= ctx.hasher
+      .hashPart(file, p.start, p.end, {
+        md5: true,
+        crc64nvme: record.checksumAlgorithm === 'CRC64NVME',
+        sha256: record.checksumAlgorithm === 'SHA256',
+      })
+      .then((digest) => {
+        p.digest = digest;
+        d.emitEvent('part-hashed', p.partNumber, digest);
+        return digest;
+      });
+    // A failed read must be retried later, not cached.
+    p.hash.catch(() => {
+      p.hash = undefined;
+    });
+    return p.hash;
+  };
+
+  // ---- batch signing: lanes that need a URL join one signer call, topped up with other
+  // hashed parts so the next lanes find their URL ready.
+  const wanted = new Set<Part>();
+  let flushing: Promise<void> | undefined;
+  const fresh = (p: Part) => p.signed !== undefined && ctx.clock.now() < p.signed.expiresAtMs - options.urlExpiryMarginMs;
+  const flush = async (signal: AbortSignal) => {
+    await ctx.clock.sleep(0);
+    const batch = [...wanted];
+    wanted.clear();
+    for (const p of parts) {
+      if (batch.length >= options.signBatchSize) break;
+      if (p.digest && !p.etag && !fresh(p) && !batch.includes(p)) batch.push(p);
+    }
+    if (batch.length === 0) return;
+    const res = await ctx.signer.signParts(record.uploadId, record.token, batch.map(checksumsOf), signal);
+    for (const s of res.parts) {
+      const p = parts[s.partNumber - 1];
+      if (p) p.signed = { url: s.url, headers: s.headers, expiresAtMs: Date.parse(s.expiresAt) };
+    }
+  };
+  const signedFor = async (p: Part): Promise<SignedTarget> => {
+    while (!fresh(p)) {
+      wanted.add(p);
+      flushing ??= flush(d.signal).finally(() => {
+        flushing = undefined;
+      });
+      await flushing;
+    }
+    return p.signed as SignedTarget;
+  };
+  const checksumsOf = (p: Part) => {
+    const digest = p.digest as PartDigest;
+    const checksum = record.checksumAlgorithm === 'SHA256' && digest.sha256 ? hexToBase64(digest.sha256) : undefined;
+    return {
+      partNumber: p.partNumber,
+      md5: hexToBase64(digest.md5 as string),
+      ...(checksum ? { checksum } : {}),
+    };
+  };
+
+  // ---- lanes: each takes the next part, hashes it (already done, usually), skips it when the
+  // bucket holds identical bytes, otherwise sends it. Hashing runs `hashAhead` parts ahead.
+  let cursor = 0;
+  let failed = false;
+  const lane = async () => {
+    for (;;) {
+      const p = parts[cursor++];
+      if (!p || failed) return;
+      for (let i = cursor; i < Math.min(parts.length, cursor + options.hashAhead); i++) hashOf(parts[i] as Part).catch(() => {});
+      await d.gate();
+      const digest = await hashWithRetry(d, () => hashOf(p));
+      const have = stored.get(p.partNumber);
+      if (have && have.size === p.size && normalizeEtag(have.etag) === digest.md5) {
+        p.etag = digest.md5;
+        kept++;
+        done++;
+        d.emitEvent('part-kept', p.partNumber);
+        report();
+        continue;
+      }
+      const target: SendTarget = {
+        partNumber: p.partNumber,
+        body: () => file.slice(p.start, p.end),
+        signed: () => signedFor(p),
+        invalidate: () => {
+          p.signed = undefined;
+        },
+        rehash: async () => {
+          p.hash = undefined;
+          p.digest = undefined;
+          p.signed = undefined;
+          await hashWithRetry(d, () => hashOf(p));
+        },
+        onProgress: (loaded) => {
+          p.loaded = loaded;
+          report();
+        },
+      };
+      const res = await sendWithRecovery(d, target);
+      const etag = normalizeEtag(res.etag as string);
+      if (etag !== p.digest?.md5) {
+        // Only possible if the signer did not bind Content-MD5; the bytes stored are not ours.
+        throw new UploaderError('verification_failed', `Part ${p.partNumber} was stored with ETag ${etag}, not its MD5.`);
+      }
+      p.etag = etag;
+      sent++;
+      done++;
+      d.emitEvent('part-uploaded', p.partNumber, etag);
+      report();
+    }
+  };
+  d.setStatus(stored.size > 0 ? 'hashing' : 'uploading');
+  report();
+  // One lane failing stops the others before their next part.
+  const lanes = Array.from({ length: Math.min(options.concurrency, parts.length) }, () =>
+    lane().catch((err) => {
+      failed = true;
+      throw err;
+    }),
+  );
+  await Promise.all(lanes);
+
+  d.setStatus('completing');
+  const digests = parts.map((p) => p.digest as PartDigest);
+  const local = await localChecksum(record.checksumAlgorithm, parts, digests);
+  const completed = await d.signerCall('complete', (signal) =>
+    ctx.signer.complete(
+      record.uploadId,
+      {
+        token: record.token,
+        parts: parts.map((p) => ({ partNumber: p.partNumber, etag: p.etag as string })),
+        ...(record.checksumAlgorithm === 'CRC64NVME' ? { checksum: local.value } : {}),
+      },
+      signal,
+    ),
+  );
+  const verifiedBy = verify(completed, local);
+  await ctx.store.delete(d.fingerprint);
+  const location = (parts[0]?.signed?.url ?? '').split('?')[0] ?? '';
+  return { key: completed.key, location, etag: completed.etag, size: completed.size, verifiedBy, keptParts: kept, sentParts: sent };
+}
+
+/** Reuses the stored record for this file (verified resume) or creates a new multipart upload. */
+async function openUpload(d: UploadDriver): Promise<{ record: UploadRecord; stored: Map<number, StoredPart> }> {
+  const { ctx, file, fingerprint } = d;
+  const existing = await ctx.store.get(fingerprint);
+  if (existing && existing.size === file.size && existing.tokenExpiresAt > ctx.clock.now() + 60_000) {
+    const stored = await listStoredParts(d, existing);
+    if (stored) return { record: existing, stored };
+  }
+  if (existing) await ctx.store.delete(fingerprint);
+  const { options } = ctx;
+  const created = await d.signerCall('create', (signal) =>
+    ctx.signer.create(
+      {
+        name: file.name,
+        type: file.type,
+        size: file.size,
+        multipart: true,
+        checksumAlgorithm: options.checksumAlgorithm,
+        ...(options.partSize ? { partSize: options.partSize } : {}),
+        ...(options.metadata ? { metadata: options.metadata } : {}),
+      },
+      signal,
+    ),
+  );
+  if (created.type !== 'multipart') {
+    throw new UploaderError('bad_response', 'The upload service answered a multipart create with a single PUT.');
+  }
+  const record = recordOf(d, created);
+  await ctx.store.put(record);
+  return { record, stored: new Map() };
+}
+
+function recordOf(d: UploadDriver, c: MultipartUploadResponse): UploadRecord {
+  const { file } = d;
+  return {
+    fingerprint: d.fingerprint,
+    endpoint: d.ctx.endpoint,
+    name: file.name,
+    type: file.type,
+    size: file.size,
+    lastModified: file.lastModified ?? 0,
+    key: c.key,
+    uploadId: c.uploadId,
+    token: c.token,
+    tokenExpiresAt: Date.parse(c.tokenExpiresAt),
+    partSize: c.partSize,
+    partCount: c.partCount,
+    checksumAlgorithm: c.checksumAlgorithm,
+    createdAt: d.ctx.clock.now(),
+  };
+}
+
+/** Parts the bucket holds for a recorded upload, or undefined when it cannot be resumed (start over). */
+async function listStoredParts(d: UploadDriver, record: UploadRecord): Promise<Map<number, StoredPart> | undefined> {
+  const map = new Map<number, StoredPart>();
+  try {
+    const res = await d.signerCall('list parts', (signal) => d.ctx.signer.listParts(record.uploadId, record.token, signal));
+    for (const p of res.parts) map.set(p.partNumber, p);
+  } catch (err) {
+    // Aborted, expired or completed elsewhere: nothing to resume, a new upload starts.
+    if (err instanceof UploaderError && ['not_found', 'token_expired', 'invalid_token', 'forbidden'].includes(err.code)) {
+      return undefined;
+    }
+    throw err;
+  }
+  return map;
+}
+
+async function hashWithRetry(d: UploadDriver, fn: () => Promise<PartDigest>): Promise<PartDigest> {
+  try {
+    return await fn();
+  } catch (err) {
+    // A worker crash is retried once; a file that cannot be read (changed on disk) fails clearly.
+    try {
+      return await fn();
+    } catch {
+      throw new UploaderError(
+        'file_unreadable',
+        `${d.file.name} could not be read: it may have been changed, moved or deleted since it was picked.`,
+        { cause: err },
+      );
+    }
+  }
+}
+
+interface LocalChecksum {
+  algorithm: 'CRC64NVME' | 'SHA256' | 'MD5';
+  value: string;
+}
+
+async function localChecksum(algorithm: string, parts: Part[], digests: PartDigest[]): Promise<LocalChecksum> {
+  if (algorithm === 'CRC64NVME') {
+    const crc = crc64CombineAll(parts.map((p, i) => ({ crc: BigInt(`0x${digests[i]?.crc64nvme}`), size: p.size })));
+    return { algorithm: 'CRC64NVME', value: crc64ToBase64(crc) };
+  }
+  const field = algorithm === 'SHA256' ? 'sha256' : 'md5';
+  // COMPOSITE: H(d1‖…‖dn)-n over binary part digests; with no extra checksum, the multipart ETag.
+  const joined = new Uint8Array(digests.length * (field === 'sha256' ? 32 : 16));
+  digests.forEach((dg, i) => {
+    joined.set(hexToBytes(dg[field] as string), i * (field === 'sha256' ? 32 : 16));
+  });
+  if (field === 'sha256') {
+    const h = new Uint8Array(await crypto.subtle.digest('SHA-256', joined));
+    return { algorithm: 'SHA256', value: `${bytesToBase64(h)}-${digests.length}` };
+  }
+  const { md5 } = await import('hash-wasm');
+  return { algorithm: 'MD5', value: `${await md5(joined)}-${digests.length}` };
+}
+
+function verify(completed: CompleteUploadResponse, local: LocalChecksum): LocalChecksum {
+  const ok =
+    local.algorithm === 'MD5'
+      ? normalizeEtag(completed.etag) === local.value
+      : completed.checksum?.algorithm === local.algorithm && completed.checksum.value === local.value;
+  if (!ok) {
+    throw new UploaderError(
+      'verification_failed',
+      `The stored object's ${local.algorithm} (${completed.checksum?.value ?? completed.etag}) differs from the file's (${local.value}).`,
+    );
+  }
+  return local;
+}

@@ -1,0 +1,82 @@
+// Where resume records live: IndexedDB in browsers (survives reloads), memory elsewhere.
+// A record holds only what is needed to find the multipart upload again; part truth always
+// comes from the bucket (ListParts) checked against the local file's hashes.
+import { type IDBPDatabase, openDB } from 'idb';
+
+export interface UploadRecord {
+  /** `fingerprintOf(file)`, also the store key. */
+  fingerprint: string;
+  endpoint: string;
+  name: string;
+  type: string;
+  size: number;
+  lastModified: number;
+  key: string;
+  uploadId: string;
+  token: string;
+  tokenExpiresAt: number;
+  partSize: number;
+  partCount: number;
+  checksumAlgorithm: string;
+  createdAt: number;
+}
+
+export interface RecordStore {
+  get(fingerprint: string): Promise<UploadRecord | undefined>;
+  put(record: UploadRecord): Promise<void>;
+  delete(fingerprint: string): Promise<void>;
+  list(): Promise<UploadRecord[]>;
+}
+
+export class MemoryRecordStore implements RecordStore {
+  readonly #map = new Map<string, UploadRecord>();
+  async get(fp: string) {
+    return this.#map.get(fp);
+  }
+  async put(record: UploadRecord) {
+    this.#map.set(record.fingerprint, record);
+  }
+  async delete(fp: string) {
+    this.#map.delete(fp);
+  }
+  async list() {
+    return [...this.#map.values()];
+  }
+}
+
+const STORE = 'uploads';
+
+export class IndexedDbRecordStore implements RecordStore {
+  readonly #db: Promise<IDBPDatabase>;
+
+  constructor(name = 'chute-uploads') {
+    this.#db = openDB(name, 1, {
+      upgrade(db) {
+        db.createObjectStore(STORE, { keyPath: 'fingerprint' });
+      },
+    });
+  }
+
+  async get(fp: string): Promise<UploadRecord | undefined> {
+    return (await this.#db).get(STORE, fp);
+  }
+  async put(record: UploadRecord): Promise<void> {
+    await (await this.#db).put(STORE, record);
+  }
+  async delete(fp: string): Promise<void> {
+    await (await this.#db).delete(STORE, fp);
+  }
+  async list(): Promise<UploadRecord[]> {
+    return (await this.#db).getAll(STORE);
+  }
+}
+
+/** IndexedDB when the platform has it (private modes may not), else memory. */
+export function defaultRecordStore(): RecordStore {
+  return typeof indexedDB === 'undefined' ? new MemoryRecordStore() : new IndexedDbRecordStore();
+}
+
+/** Drops records whose token expired: those uploads cannot be resumed or aborted by the client. */
+export async function pruneExpired(store: RecordStore, now: number): Promise<void> {
+  for (const r of await store.list()) if (r.tokenExpiresAt <= now) await store.delete(r.fingerprint);
+}

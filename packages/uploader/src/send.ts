@@ -1,0 +1,117 @@
+// Sends one presigned PUT (a part or a whole small file) until it succeeds or cannot: backoff
+// with jitter on network errors/5xx/429/stalls, a fresh URL when the old one expired or was
+// refused, a re-read and re-hash when the bucket says the bytes do not match their digest.
+import { isAbortLike, UploaderError } from './errors.js';
+import { backoffDelay, classifyFailure } from './retry.js';
+import { type PutResult, TransportError } from './transport.js';
+import type { UploadDriver } from './upload.js';
+
+export interface SignedTarget {
+  url: string;
+  headers: Record<string, string>;
+  expiresAtMs: number;
+}
+
+export interface SendTarget {
+  partNumber?: number;
+  /** The bytes to send: a lazy Blob slice of the file (never a copy). */
+  body(): Blob;
+  /** A signed request that is still fresh (the target re-signs as needed). */
+  signed(): Promise<SignedTarget>;
+  /** Forget the current URL: the next `signed()` asks the signer again. */
+  invalidate(): void;
+  /** Re-read and re-hash the bytes (they were rejected by the bucket), then forget the URL. */
+  rehash(): Promise<void>;
+  onProgress(loaded: number): void;
+}
+
+const MAX_RESIGNS = 4;
+const MAX_REHASHES = 3;
+
+export async function sendWithRecovery(d: UploadDriver, t: SendTarget): Promise<PutResult> {
+  const { ctx } = d;
+  const { options, clock } = ctx;
+  let retries = 0;
+  let resigns = 0;
+  let rehashes = 0;
+  let sends = 0;
+  const label = t.partNumber === undefined ? 'file' : `part ${t.partNumber}`;
+  for (;;) {
+    await d.gate();
+    const req = await d.signerCall(`sign ${label}`, () => t.signed());
+    let release: (() => void) | undefined;
+    try {
+      release = await ctx.slots.acquire(d.signal);
+      sends++;
+      ctx.inFlight.current++;
+      ctx.inFlight.peak = Math.max(ctx.inFlight.peak, ctx.inFlight.current);
+      if (t.partNumber !== undefined) d.emitEvent('part-start', t.partNumber);
+      const hook = options.testHooks?.partBody;
+      const body = hook ? hook({ partNumber: t.partNumber ?? 1, attempt: sends }, t.body()) : t.body();
+      const res = await ctx.transport.put({
+        url: req.url,
+        headers: req.headers,
+        body,
+        stallTimeoutMs: options.stallTimeoutMs,
+        signal: d.signal,
+        onProgress: (loaded) => t.onProgress(loaded),
+      });
+      if (!res.etag) {
+        throw new UploaderError(
+          'missing_etag',
+          'The bucket did not expose the ETag header: add "ETag" to the bucket CORS ExposeHeaders.',
+        );
+      }
+      d.setStatus('uploading');
+      return res;
+    } catch (err) {
+      t.onProgress(0);
+      if (isAbortLike(err)) {
+        await d.gate(); // paused: wait here, then send again; canceled: throws
+        continue;
+      }
+      if (!(err instanceof TransportError)) throw err;
+      if (!ctx.connectivity.isOnline()) {
+        await d.waitOnline().catch(() => undefined);
+        continue;
+      }
+      const expired = clock.now() >= req.expiresAtMs;
+      const action = classifyFailure(err.failure, expired);
+      if (action === 'fail') {
+        throw new UploaderError('part_rejected', `The bucket refused ${label}: ${err.message}.`, { cause: err });
+      }
+      if (action === 'rehash') {
+        if (++rehashes > MAX_REHASHES) {
+          throw new UploaderError('part_rejected', `The bucket kept rejecting ${label} as corrupted: ${err.message}.`);
+        }
+        d.emitEvent('retry', { ...partOf(t), attempt: rehashes, reason: `rehash: ${err.message}`, delayMs: 0 });
+        await t.rehash();
+        continue;
+      }
+      if (action === 'resign') {
+        if (++resigns > MAX_RESIGNS) {
+          throw new UploaderError('part_rejected', `The bucket refused ${label} even with fresh URLs: ${err.message}.`);
+        }
+        t.invalidate();
+        d.emitEvent('retry', { ...partOf(t), attempt: resigns, reason: `resign: ${err.message}`, delayMs: 0 });
+        continue;
+      }
+      if (++retries > options.retry.maxRetries) {
+        throw new UploaderError('retries_exhausted', `Sending ${label} failed ${retries} times: ${err.message}.`, {
+          cause: err,
+        });
+      }
+      const delayMs = backoffDelay(options.retry, retries);
+      d.setStatus('retrying');
+      d.emitEvent('retry', { ...partOf(t), attempt: retries, reason: err.message, delayMs });
+      await clock.sleep(delayMs, d.signal).catch(() => undefined);
+    } finally {
+      if (release) {
+        release();
+        ctx.inFlight.current--;
+      }
+    }
+  }
+}
+
+const partOf = (t: SendTarget) => (t.partNumber === undefined ? {} : { partNumber: t.partNumber });

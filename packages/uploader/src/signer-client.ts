@@ -1,0 +1,146 @@
+// HTTP client for the signer's JSON API (routes and schemas from @chute/protocol). Every answer
+// is validated, and every failure becomes an UploaderError with the signer's stable code.
+import {
+  type CompleteUploadRequest,
+  type CompleteUploadResponse,
+  type CreateUploadRequest,
+  type CreateUploadResponse,
+  chuteErrorSchema,
+  completeUploadResponseSchema,
+  createUploadResponseSchema,
+  isRetryable,
+  type ListPartsResponse,
+  listPartsResponseSchema,
+  listUploadsResponseSchema,
+  type ListUploadsResponse,
+  type PartChecksums,
+  ROUTES,
+  type SignPartsResponse,
+  signPartsResponseSchema,
+  downloadResponseSchema,
+  type DownloadResponse,
+  UPLOAD_TOKEN_HEADER,
+} from '@chute/protocol';
+import { UploaderError } from './errors.js';
+
+/** What the engine needs from a signer; `HttpSignerClient` is the browser implementation. */
+export interface SignerClient {
+  create(req: CreateUploadRequest, signal?: AbortSignal): Promise<CreateUploadResponse>;
+  signParts(uploadId: string, token: string, parts: PartChecksums[], signal?: AbortSignal): Promise<SignPartsResponse>;
+  listParts(uploadId: string, token: string, signal?: AbortSignal): Promise<ListPartsResponse>;
+  complete(uploadId: string, req: CompleteUploadRequest, signal?: AbortSignal): Promise<CompleteUploadResponse>;
+  abort(uploadId: string, token: string, signal?: AbortSignal): Promise<void>;
+}
+
+export interface HttpSignerOptions {
+  /** Base URL of the signer (its routes start with `/api`); `''` means the page's origin. */
+  endpoint: string;
+  /** Called before every request; the value is sent as `Authorization: Bearer …`. */
+  getAuthToken?: () => string | null | undefined | Promise<string | null | undefined>;
+  fetch?: typeof fetch;
+}
+
+type Schema<T> = { safeParse(v: unknown): { success: true; data: T } | { success: false } };
+
+export class HttpSignerClient implements SignerClient {
+  readonly #endpoint: string;
+  readonly #options: HttpSignerOptions;
+
+  constructor(options: HttpSignerOptions) {
+    this.#endpoint = options.endpoint.replace(/\/+$/, '');
+    this.#options = options;
+  }
+
+  create(req: CreateUploadRequest, signal?: AbortSignal): Promise<CreateUploadResponse> {
+    return this.#call('POST', ROUTES.uploads, createUploadResponseSchema, { body: req, signal });
+  }
+
+  signParts(uploadId: string, token: string, parts: PartChecksums[], signal?: AbortSignal): Promise<SignPartsResponse> {
+    return this.#call('POST', ROUTES.parts(uploadId), signPartsResponseSchema, { body: { token, parts }, signal });
+  }
+
+  listParts(uploadId: string, token: string, signal?: AbortSignal): Promise<ListPartsResponse> {
+    return this.#call('GET', ROUTES.parts(uploadId), listPartsResponseSchema, { token, signal });
+  }
+
+  complete(uploadId: string, req: CompleteUploadRequest, signal?: AbortSignal): Promise<CompleteUploadResponse> {
+    return this.#call('POST', ROUTES.complete(uploadId), completeUploadResponseSchema, { body: req, signal });
+  }
+
+  async abort(uploadId: string, token: string, signal?: AbortSignal): Promise<void> {
+    await this.#call('DELETE', ROUTES.upload(uploadId), null, { token, signal });
+  }
+
+  /** The caller's stored objects ("my uploads"). */
+  listUploads(cursor?: string, signal?: AbortSignal): Promise<ListUploadsResponse> {
+    const query = cursor ? `?cursor=${encodeURIComponent(cursor)}` : '';
+    return this.#call('GET', `${ROUTES.uploads}${query}`, listUploadsResponseSchema, { signal });
+  }
+
+  /** A presigned GET for one of the caller's objects. */
+  download(key: string, filename?: string, signal?: AbortSignal): Promise<DownloadResponse> {
+    return this.#call('POST', ROUTES.downloads, downloadResponseSchema, {
+      body: filename === undefined ? { key } : { key, filename },
+      signal,
+    });
+  }
+
+  async #call<T>(
+    method: string,
+    path: string,
+    schema: Schema<T> | null,
+    opts: { body?: unknown; token?: string; signal?: AbortSignal | undefined },
+  ): Promise<T> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    const auth = await this.#options.getAuthToken?.();
+    if (auth) headers.authorization = `Bearer ${auth}`;
+    if (opts.token) headers[UPLOAD_TOKEN_HEADER] = opts.token;
+    if (opts.body !== undefined) headers['content-type'] = 'application/json';
+    let res: Response;
+    try {
+      res = await (this.#options.fetch ?? fetch)(`${this.#endpoint}${path}`, {
+        method,
+        headers,
+        ...(opts.body === undefined ? {} : { body: JSON.stringify(opts.body) }),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
+    } catch (err) {
+      if (opts.signal?.aborted) throw opts.signal.reason;
+      throw new UploaderError('network_error', `The upload service at ${this.#endpoint || 'this site'} could not be reached.`, {
+        retryable: true,
+        cause: err,
+      });
+    }
+    const text = await res.text().catch(() => '');
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    if (!res.ok) {
+      const parsed = chuteErrorSchema.safeParse(json);
+      if (parsed.success) {
+        const { code, message, details } = parsed.data.error;
+        throw new UploaderError(code, message, {
+          status: res.status,
+          retryable: isRetryable(code),
+          ...(details ? { details } : {}),
+        });
+      }
+      // A proxy or a restarting server: 5xx and 429 are worth another try.
+      throw new UploaderError('bad_response', `The upload service answered HTTP ${res.status}.`, {
+        status: res.status,
+        retryable: res.status >= 500 || res.status === 429,
+      });
+    }
+    if (!schema) return undefined as T;
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      throw new UploaderError('bad_response', `The upload service answered ${method} ${path} with an unexpected body.`, {
+        status: res.status,
+      });
+    }
+    return parsed.data;
+  }
+}

@@ -1,0 +1,80 @@
+// Small files: hash the whole file in a worker, ask the signer for one PUT with Content-MD5
+// and the CRC64NVME signed in, send it, and check the ETag the bucket returns.
+import { CHECKSUM_HEADERS } from '@chute/protocol';
+import { hexToBase64, normalizeEtag } from './encoding.js';
+import { UploaderError } from './errors.js';
+import { type SignedTarget, sendWithRecovery } from './send.js';
+import type { UploadResult } from './types.js';
+import type { UploadDriver } from './upload.js';
+
+export async function runSingle(d: UploadDriver): Promise<UploadResult> {
+  const { ctx, file } = d;
+  const algorithm = ctx.options.checksumAlgorithm;
+  const rehash = () =>
+    ctx.hasher.hashPart(file, 0, file.size, { md5: true, crc64nvme: algorithm === 'CRC64NVME', sha256: algorithm === 'SHA256' });
+  let digest = await rehash();
+  let signed: SignedTarget | undefined;
+  let key = '';
+  const checksumOf = () =>
+    algorithm === 'CRC64NVME' && digest.crc64nvme
+      ? hexToBase64(digest.crc64nvme)
+      : algorithm === 'SHA256' && digest.sha256
+        ? hexToBase64(digest.sha256)
+        : undefined;
+
+  const sign = async (signal: AbortSignal): Promise<SignedTarget> => {
+    const checksum = checksumOf();
+    const created = await ctx.signer.create(
+      {
+        name: file.name,
+        type: file.type,
+        size: file.size,
+        multipart: false,
+        checksumAlgorithm: algorithm,
+        md5: hexToBase64(digest.md5 as string),
+        ...(checksum ? { checksum } : {}),
+        ...(ctx.options.metadata ? { metadata: ctx.options.metadata } : {}),
+      },
+      signal,
+    );
+    if (created.type !== 'single') throw new UploaderError('bad_response', 'The upload service answered a single-PUT create with a multipart upload.');
+    key = created.key;
+    d.setKey(key);
+    return { url: created.request.url, headers: created.request.headers, expiresAtMs: Date.parse(created.request.expiresAt) };
+  };
+
+  d.setStatus('uploading');
+  d.setParts(0, 1);
+  const res = await sendWithRecovery(d, {
+    body: () => file,
+    signed: async () => {
+      if (!signed || ctx.clock.now() >= signed.expiresAtMs - ctx.options.urlExpiryMarginMs) signed = await sign(d.signal);
+      return signed;
+    },
+    invalidate: () => {
+      signed = undefined;
+    },
+    rehash: async () => {
+      digest = await rehash();
+      signed = undefined;
+    },
+    onProgress: (loaded) => d.progress(loaded),
+  });
+  const etag = normalizeEtag(res.etag as string);
+  if (etag !== digest.md5) {
+    throw new UploaderError('verification_failed', `The stored object's ETag ${etag} differs from the file's MD5 ${digest.md5}.`);
+  }
+  // The bucket enforced the signed checksum; when CORS exposes it, check the echo too.
+  const echoed = algorithm === 'NONE' ? null : res.header(CHECKSUM_HEADERS[algorithm]);
+  const local = checksumOf();
+  if (echoed && local && echoed !== local) {
+    throw new UploaderError('verification_failed', `The stored object's ${algorithm} ${echoed} differs from the file's ${local}.`);
+  }
+  d.setParts(1, 1);
+  d.setStatus('completing');
+  const verifiedBy =
+    echoed && local && algorithm !== 'NONE'
+      ? { algorithm, value: local }
+      : { algorithm: 'MD5' as const, value: hexToBase64(digest.md5 as string) };
+  return { key, location: signed?.url.split('?')[0] ?? '', etag, size: file.size, verifiedBy, keptParts: 0, sentParts: 1 };
+}
