@@ -65,7 +65,7 @@ export function machineInfo(extra: Record<string, string | number> = {}): Record
 
 const fmt = (v: number | null | undefined, unit = ''): string => {
   if (v == null || !Number.isFinite(v)) return '—';
-  const digits = Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : 2;
+  const digits = Number.isInteger(v) || Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : 2;
   return `${v.toFixed(digits)}${unit ? ` ${unit}` : ''}`;
 };
 

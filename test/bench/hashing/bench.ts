@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchChromium } from '../lib/browser.js';
+import { buildPages } from '../lib/build-pages.js';
 import { MiB, makeRandomFile } from '../lib/files.js';
 import { startStaticServer } from '../lib/static-server.js';
 import { type Figure, median, type Section } from '../report.js';
@@ -59,7 +60,16 @@ export async function benchHashing(ctx: BenchContext): Promise<Omit<Section, 'id
     'sha256-webcrypto': createHash('sha256').update(firstPart).digest('hex'),
   };
 
-  const server = await startStaticServer(hashPageRoutes());
+  // @chute/uploader's pool page needs a bundler (its worker is a module URL); built fresh each run.
+  const built = path.join(ctx.workDir, 'hash-pages');
+  let chuteBuilt = false;
+  let chuteBuildError = '';
+  try {
+    chuteBuilt = (await buildPages(path.join(here, 'page'), built, ['chute-hash'])).length === 1;
+  } catch (err) {
+    chuteBuildError = err instanceof Error ? err.message.split('\n')[0] ?? '' : String(err);
+  }
+  const server = await startStaticServer(hashPageRoutes(), chuteBuilt ? built : undefined);
   const browser = await launchChromium();
   try {
     const { page } = browser;
@@ -76,6 +86,7 @@ export async function benchHashing(ctx: BenchContext): Promise<Omit<Section, 'id
     const rate = (r: RunResult) => r.bytes / 1e6 / (r.ms / 1000);
 
     const figures: Figure[] = [];
+    const mismatches: string[] = [];
     const raw: Record<string, unknown> = {};
     const digests = new Map<Algo, Set<string>>();
     let mainLong = { count: 0, ms: 0 };
@@ -134,8 +145,40 @@ export async function benchHashing(ctx: BenchContext): Promise<Omit<Section, 'id
       peer: { label: 'hashing on the main thread', value: mainLong.count },
       note: `${poolLong.ms.toFixed(0)} ms vs ${mainLong.ms.toFixed(0)} ms blocked in total`,
     });
+    // The product's own pool (@chute/uploader WorkerHashPool), 1 worker vs N.
+    if (chuteBuilt) {
+      await page.goto(`${server.url}/chute-hash.html`);
+      await page.waitForFunction(() => 'chuteHash' in window);
+      await page.setInputFiles('#file', file);
+      const chuteRun = (algo: string, workers: number) =>
+        page.evaluate(
+          (o) => (window as unknown as { chuteHash: { run(x: unknown): Promise<RunResult> } }).chuteHash.run(o),
+          { algo, workers, partSize },
+        );
+      for (const algo of ['md5+crc64nvme', 'md5', 'crc64nvme', 'sha256']) {
+        const one: number[] = [];
+        const pool: number[] = [];
+        for (let i = 0; i < reps; i++) {
+          const a = await chuteRun(algo, 1);
+          const b = await chuteRun(algo, poolSize);
+          if (algo.startsWith('md5') && a.firstDigest !== expected.md5) mismatches.push(`chute ${algo}: md5 ≠ node:crypto`);
+          if (algo === 'sha256' && b.firstDigest !== expected.sha256) mismatches.push('chute sha256 ≠ node:crypto');
+          one.push(rate(a));
+          pool.push(rate(b));
+        }
+        raw[`chute:${algo}`] = { oneWorker: one, pool };
+        const o = median(one);
+        figures.push({
+          label: `@chute/uploader WorkerHashPool, ${algo === 'md5+crc64nvme' ? 'MD5 + CRC64NVME (default)' : algo}: ${poolSize} workers`,
+          value: median(pool),
+          unit: 'MB/s',
+          better: 'higher',
+          peer: { label: `${poolSize} × its 1-worker rate (${o?.toFixed(0)} MB/s)`, value: o == null ? null : o * poolSize },
+          target: { text: '≥ 0.9×', min: 0.9 },
+        });
+      }
+    }
     // Every mode must agree on the digest, and match node:crypto where Node has the algorithm.
-    const mismatches: string[] = [];
     for (const [algo, set] of digests) {
       if (set.size !== 1) mismatches.push(`${algo}: modes disagree`);
       const want = expected[algo];
@@ -144,7 +187,7 @@ export async function benchHashing(ctx: BenchContext): Promise<Omit<Section, 'id
     if (mismatches.length > 0) throw new Error(`wrong digests: ${mismatches.join(', ')}`);
     return {
       status: 'ok',
-      conditions: `${size / MiB} MiB disk-backed File, ${partSize / MiB} MiB parts read with blob.slice() in the worker, median of ${reps}; Chromium ${browser.version}, navigator.hardwareConcurrency = ${cores}. Pool = hash-wasm/WebCrypto workers of this bench page (not yet @chute/uploader's pool).`,
+      conditions: `${size / MiB} MiB disk-backed File, ${partSize / MiB} MiB parts read with blob.slice() in the worker, median of ${reps}; Chromium ${browser.version}, navigator.hardwareConcurrency = ${cores}. Rows without "@chute/uploader" use this bench page's own hash-wasm/WebCrypto workers; "@chute/uploader WorkerHashPool" rows use the product's pool${chuteBuilt ? '' : ` (not built: ${chuteBuildError})`}. With ${cores} cores the main thread and the pool compete for the same CPUs, so pool efficiency is bounded by what else runs.`,
       figures,
       extra: { ratesMBps: raw },
     };

@@ -1,7 +1,8 @@
 // A tiny static server for bench pages: a fixed table of URL → file or text, loopback only.
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync, statSync } from 'node:fs';
 import http from 'node:http';
 import type net from 'node:net';
+import path from 'node:path';
 
 export type Route = { file: string; type: string } | { body: string; type: string };
 
@@ -14,9 +15,18 @@ const TYPES: Record<string, string> = {
 };
 export const typeOf = (file: string): string => TYPES[file.slice(file.lastIndexOf('.'))] ?? 'application/octet-stream';
 
-export async function startStaticServer(routes: Record<string, Route>): Promise<{ url: string; close(): Promise<void> }> {
+/** Serves `routes`, then files under `dir` (if given); nothing outside `dir` is reachable. */
+export async function startStaticServer(
+  routes: Record<string, Route>,
+  dir?: string,
+): Promise<{ url: string; close(): Promise<void> }> {
   const server = http.createServer((req, res) => {
-    const route = routes[new URL(req.url ?? '/', 'http://x').pathname];
+    const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    let route = routes[pathname];
+    if (!route && dir) {
+      const file = path.resolve(dir, `.${pathname}`);
+      if (file.startsWith(path.resolve(dir) + path.sep) && existsSync(file) && statSync(file).isFile()) route = { file, type: typeOf(file) };
+    }
     if (!route) {
       res.writeHead(404).end('not found');
       return;

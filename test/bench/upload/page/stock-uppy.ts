@@ -1,0 +1,40 @@
+// Peer: stock @uppy/aws-s3 6 with its signRequest answered by Chute's stock-Uppy endpoint.
+import AwsS3 from '@uppy/aws-s3';
+import Uppy from '@uppy/core';
+import { measure, theFile } from './common.js';
+
+interface Opts {
+  signerUrl: string;
+  token: string;
+  partSize: number;
+}
+
+async function run(o: Opts) {
+  return measure(async () => {
+    const file = theFile();
+    const uppy = new Uppy({ autoProceed: false });
+    uppy.use(AwsS3, {
+      shouldUseMultipart: true,
+      getChunkSize: () => o.partSize,
+      limit: 6,
+      signRequest: async (req) => {
+        const res = await fetch(`${o.signerUrl}/api/uppy/sign`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${o.token}`, 'content-type': 'application/json' },
+          body: JSON.stringify(req),
+        });
+        if (!res.ok) throw new Error(`signRequest ${res.status}: ${await res.text()}`);
+        return res.json();
+      },
+    });
+    uppy.addFile({ name: file.name, type: file.type || 'application/octet-stream', data: file });
+    const result = await uppy.upload();
+    const failed = result?.failed ?? [];
+    if (failed.length > 0 || !result?.successful?.[0]) throw new Error(`uppy upload failed: ${failed[0]?.error ?? 'no result'}`);
+    const body = result.successful[0].response?.body as { key?: string } | undefined;
+    uppy.destroy();
+    return { key: body?.key ?? '' };
+  });
+}
+
+(window as unknown as { bench: unknown }).bench = { run };
