@@ -49,6 +49,8 @@ export const ERROR_STATUS = {
   storage_error: 502,
   /** The bucket could not be reached. */
   storage_unavailable: 503,
+  /** The identity provider (JWKS URL) could not be reached. */
+  auth_unavailable: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -71,7 +73,7 @@ export function statusOf(code: ErrorCode): number {
 
 /** True for errors a client may retry unchanged (after a delay). */
 export function isRetryable(code: ErrorCode): boolean {
-  return code === 'rate_limited' || code === 'storage_unavailable' || code === 'storage_error' || code === 'internal_error';
+  return code === 'rate_limited' || code === 'storage_unavailable' || code === 'auth_unavailable' || code === 'storage_error' || code === 'internal_error';
 }
 
 export function errorBody(code: ErrorCode, message: string, details?: Record<string, unknown>): ChuteErrorBody {

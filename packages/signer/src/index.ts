@@ -1,1 +1,12 @@
-export {};
+/**
+ * @chute/signer — the framework-free core of Chute's signing service: `(Request) → Response`.
+ * Mount it with `@chute/signer/express`, or call `signer.fetch(request)` from any runtime.
+ */
+export { bearerTokens, type Authenticator, type Identity, isLoopback, jwtAuth, type JwtAuthOptions, openDevAuth, type RequestContext } from './auth.js';
+export { DEFAULT_LIMITS, type Limits, type RateLimitOptions, type ResponseInfo, resolveLimits, type S3Options, type SignerOptions } from './config.js';
+export { ChuteError, errorResponse, isChuteError, toChuteError } from './errors.js';
+export { assertOwnKey, defaultUserPrefix, safeFileName } from './policy.js';
+export { RateLimiter } from './rate-limit.js';
+export { createS3Client, mapS3Error, Store } from './s3.js';
+export { createSigner, type Signer } from './signer.js';
+export { TokenSigner } from './token.js';

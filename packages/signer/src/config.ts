@@ -1,0 +1,102 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import { type ChecksumAlgorithm, DEFAULT_PART_SIZE, GiB, MAX_PARTS, MiB } from '@chute/protocol';
+import type { Authenticator, Identity } from './auth.js';
+
+export interface S3Options {
+  bucket: string;
+  /** S3 endpoint, e.g. `https://<account>.r2.cloudflarestorage.com` or `http://127.0.0.1:9000`. */
+  endpoint?: string;
+  /** `auto` for R2 (default). */
+  region?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** Path-style URLs (`host/bucket/key`); needed for local endpoints. */
+  forcePathStyle?: boolean;
+  /** Use this client instead of building one (it must use `WHEN_REQUIRED` checksum modes). */
+  client?: S3Client;
+}
+
+export interface Limits {
+  /** Largest file accepted, bytes. Default 5 GiB. */
+  maxFileSize: number;
+  /** Allowed content types; `*` wildcards (`image/*`, `*`). Default: any. */
+  allowedContentTypes: string[];
+  /** Most parts per upload (≤ 10,000). */
+  maxParts: number;
+  /** Files at least this large go multipart (unless the client says otherwise). Default 16 MiB. */
+  multipartThreshold: number;
+  /** Part size used when the client has no preference. Default 16 MiB. */
+  defaultPartSize: number;
+  /** Upload token lifetime, seconds. Default 24 h. */
+  tokenTtlSeconds: number;
+  /** Presigned URL lifetime, seconds (≤ 7 days). Default 15 min. */
+  urlTtlSeconds: number;
+  /** Largest JSON request body, bytes. Default 1 MiB (a batch of 10,000 parts with checksums fits). */
+  maxBodyBytes: number;
+  /** Require Content-MD5 on every part and single PUT. Default true. */
+  requireMd5: boolean;
+  /** Require Content-MD5 on stock-Uppy part and PUT signing (stock Uppy cannot send it; Chute's helper can). Default false. */
+  uppyRequireMd5: boolean;
+}
+
+export interface RateLimitOptions {
+  /** Burst size per user (and per IP). */
+  capacity: number;
+  /** Tokens added per second. */
+  refillPerSecond: number;
+}
+
+export interface SignerOptions {
+  s3: S3Options;
+  /** HMAC secrets for upload tokens, each ≥ 32 bytes. The first signs, all verify (rotation). */
+  tokenSecrets: string[];
+  authenticate: Authenticator;
+  limits?: Partial<Limits>;
+  /** Default additional checksum of multipart uploads; default CRC64NVME (full object). */
+  checksumAlgorithm?: ChecksumAlgorithm | 'NONE';
+  /** Key prefix of a user; must end with `/`. Default `uploads/<encoded userId>/`. */
+  userPrefix?: (identity: Identity) => string;
+  /** Origins allowed to call the API from a browser (exact, or `*`). Default: none (same origin only). */
+  corsOrigins?: string[];
+  /** Rate limits per user and per IP (in-memory, per instance); `false` turns them off. */
+  rateLimit?: RateLimitOptions | false;
+  /** Public base URL of the signer, for links to itself (stock Uppy mode). Default: from the request. */
+  publicUrl?: string;
+  /** Clock in ms, for tests. */
+  now?: () => number;
+  /** Called once per request after the response is made (metrics, logs). */
+  onResponse?: (info: ResponseInfo) => void;
+}
+
+export interface ResponseInfo {
+  method: string;
+  /** Route pattern, e.g. `/api/uploads/:uploadId/parts`. */
+  route: string;
+  status: number;
+  /** Error code when the response is an error. */
+  code?: string;
+  durationMs: number;
+  userId?: string;
+  /** The error behind a 5xx, for logging. */
+  error?: unknown;
+}
+
+export const DEFAULT_LIMITS: Limits = {
+  maxFileSize: 5 * GiB,
+  allowedContentTypes: ['*'],
+  maxParts: MAX_PARTS,
+  multipartThreshold: 16 * MiB,
+  defaultPartSize: DEFAULT_PART_SIZE,
+  tokenTtlSeconds: 24 * 3600,
+  urlTtlSeconds: 15 * 60,
+  maxBodyBytes: 1 * MiB,
+  requireMd5: true,
+  uppyRequireMd5: false,
+};
+
+export function resolveLimits(partial: Partial<Limits> = {}): Limits {
+  const limits = { ...DEFAULT_LIMITS, ...partial };
+  if (limits.urlTtlSeconds < 1 || limits.urlTtlSeconds > 604_800) throw new TypeError('urlTtlSeconds must be 1..604800');
+  if (limits.maxParts < 1 || limits.maxParts > MAX_PARTS) throw new TypeError('maxParts must be 1..10000');
+  if (limits.tokenTtlSeconds < 60) throw new TypeError('tokenTtlSeconds must be at least 60');
+  return limits;
+}

@@ -1,0 +1,43 @@
+import type { ChecksumAlgorithm } from '@chute/protocol';
+import type { Identity } from './auth.js';
+import type { Limits, SignerOptions } from './config.js';
+import type { Store } from './s3.js';
+import type { TokenPayload, TokenSigner } from './token.js';
+
+/** What every handler gets: the request, route params, the caller and the signer's parts. */
+export interface HandlerContext {
+  request: Request;
+  url: URL;
+  params: Record<string, string>;
+  identity: Identity;
+  /** The caller's key prefix, ending in `/`. */
+  prefix: string;
+  nowMs: number;
+  /** Public base URL of the signer (no trailing slash). */
+  baseUrl: string;
+  store: Store;
+  tokens: TokenSigner;
+  limits: Limits;
+  options: SignerOptions;
+}
+
+export type Handler = (ctx: HandlerContext) => Promise<Response>;
+
+/** The state of a multipart upload, carried by the client in its HMAC upload token. */
+export interface UploadToken extends TokenPayload {
+  typ: 'upload';
+  /** key */
+  k: string;
+  /** uploadId */
+  u: string;
+  /** file size */
+  s: number;
+  /** part size */
+  p: number;
+  /** additional checksum algorithm */
+  a: ChecksumAlgorithm | 'NONE';
+  /** Content-MD5 required per part */
+  m: boolean;
+  /** user id */
+  sub: string;
+}

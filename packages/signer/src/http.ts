@@ -1,0 +1,81 @@
+import type { z } from 'zod';
+import { ChuteError } from './errors.js';
+
+/** Reads a request body up to `limit` bytes; larger bodies are refused without reading them all. */
+export async function readBody(request: Request, limit: number): Promise<Uint8Array> {
+  const declared = request.headers.get('content-length');
+  if (declared !== null && Number(declared) > limit) throw tooLarge(limit);
+  if (!request.body) return new Uint8Array();
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge(limit);
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.byteLength;
+  }
+  return out;
+}
+
+function tooLarge(limit: number): ChuteError {
+  return new ChuteError('payload_too_large', `The request body is larger than ${limit} bytes.`, { details: { limit } });
+}
+
+export async function readText(request: Request, limit: number): Promise<string> {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(await readBody(request, limit));
+  } catch (err) {
+    if (err instanceof ChuteError) throw err;
+    throw new ChuteError('bad_request', 'The request body is not valid UTF-8.');
+  }
+}
+
+/** The JSON body validated by `schema`: `bad_request` for broken JSON, `validation_failed` with the issues otherwise. */
+export async function readJson<S extends z.ZodType>(request: Request, schema: S, limit: number): Promise<z.output<S>> {
+  const text = await readText(request, limit);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new ChuteError('bad_request', 'The request body is not valid JSON.');
+  }
+  return validate(schema, value);
+}
+
+export function validate<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const issues = r.error.issues.slice(0, 20).map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
+  const first = issues[0];
+  throw new ChuteError(
+    'validation_failed',
+    first ? `Invalid request: ${first.path || 'body'}: ${first.message}.` : 'Invalid request.',
+    { details: { issues } },
+  );
+}
+
+export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers },
+  });
+}
+
+export function xml(body: string, status = 200): Response {
+  return new Response(body, { status, headers: { 'content-type': 'application/xml', 'cache-control': 'no-store' } });
+}
+
+export function escapeXml(s: string): string {
+  return s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c] as string);
+}

@@ -1,0 +1,82 @@
+import { ChuteError } from './errors.js';
+import type { Identity } from './auth.js';
+import type { Limits } from './config.js';
+
+/** Default prefix of a user's keys. The user id is URI-encoded, so it can never contain `/`. */
+export function defaultUserPrefix(identity: Identity): string {
+  return `uploads/${encodeURIComponent(identity.userId)}/`;
+}
+
+/** Rejects user ids that would make a confusing or shared prefix. */
+export function checkIdentity(identity: Identity): Identity {
+  const id = identity.userId;
+  if (typeof id !== 'string' || id.length === 0 || id.length > 256 || id === '.' || id === '..') {
+    throw new ChuteError('unauthorized', 'The credentials name no usable user id.');
+  }
+  return identity;
+}
+
+/**
+ * A file name safe inside an S3 key: the last path segment, NFC, letters/digits/`._-()+ ` kept,
+ * everything else `_`, no leading dots, at most 200 UTF-8 bytes. Never empty.
+ */
+export function safeFileName(name: string): string {
+  const last = name.split(/[/\\]/).pop() ?? '';
+  let s = last
+    .normalize('NFC')
+    .replace(/[^\p{L}\p{N}._\-()+ ]/gu, '_')
+    .replace(/\s+/g, ' ')
+    .replace(/_+/g, '_')
+    .trim()
+    .replace(/^[.\s]+/, '');
+  const bytes = new TextEncoder();
+  while (bytes.encode(s).length > 200) s = Array.from(s).slice(0, -1).join('');
+  return s.length === 0 ? 'file' : s;
+}
+
+/** `uploads/<user>/<uuid>/<safe name>`. */
+export function newObjectKey(prefix: string, name: string): string {
+  return `${prefix}${crypto.randomUUID()}/${safeFileName(name)}`;
+}
+
+/** Throws `forbidden` unless `key` lies under the caller's prefix. */
+export function assertOwnKey(key: string, prefix: string): void {
+  if (!key.startsWith(prefix) || key.length === prefix.length) {
+    throw new ChuteError('forbidden', 'This key belongs to another user.');
+  }
+}
+
+function typePattern(pattern: string): RegExp {
+  const esc = pattern
+    .toLowerCase()
+    .split('*')
+    .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+    .join('[^;]*');
+  return new RegExp(`^${esc}$`);
+}
+
+/** The content type to store: lower-cased essence (`type/subtype`), `application/octet-stream` when empty. */
+export function normalizeContentType(type: string): string {
+  const essence = (type.split(';')[0] ?? '').trim().toLowerCase();
+  if (essence === '') return 'application/octet-stream';
+  if (!/^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/.test(essence)) {
+    throw new ChuteError('validation_failed', `"${type.slice(0, 100)}" is not a valid content type.`);
+  }
+  return essence;
+}
+
+export function checkContentType(type: string, limits: Limits): void {
+  if (!limits.allowedContentTypes.some((p) => typePattern(p).test(type))) {
+    throw new ChuteError('content_type_not_allowed', `Files of type ${type} are not accepted here.`, {
+      details: { allowed: limits.allowedContentTypes },
+    });
+  }
+}
+
+export function checkSize(size: number, limits: Limits): void {
+  if (size > limits.maxFileSize) {
+    throw new ChuteError('file_too_large', `The file is ${size} bytes; the limit is ${limits.maxFileSize} bytes.`, {
+      details: { maxFileSize: limits.maxFileSize },
+    });
+  }
+}

@@ -1,0 +1,348 @@
+import {
+  AbortMultipartUploadCommand,
+  type ChecksumAlgorithm as S3ChecksumAlgorithm,
+  CompleteMultipartUploadCommand,
+  type CompletedPart,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  ListPartsCommand,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import {
+  CHECKSUM_HEADERS,
+  CHECKSUM_TYPE,
+  type ChecksumAlgorithm,
+  type SignedRequest,
+  type StoredPart,
+  type UploadedObject,
+} from '@chute/protocol';
+import type { S3Options } from './config.js';
+import { ChuteError } from './errors.js';
+
+/** Build an S3 client configured for R2: region `auto`, checksums only when an operation requires them. */
+export function createS3Client(options: S3Options): S3Client {
+  if (options.client) return options.client;
+  return new S3Client({
+    region: options.region ?? 'auto',
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+    forcePathStyle: options.forcePathStyle ?? false,
+    // Newer SDKs otherwise bake an empty-body CRC32 into presigned URLs (see DESIGN.md).
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    maxAttempts: 3,
+  });
+}
+
+/** Headers the bucket must see exactly as signed. Content-Length is signed but set by the browser from the body. */
+const SIGNABLE = new Set(['content-type', 'content-length', 'content-md5']);
+const UNHOISTABLE = new Set(Object.values(CHECKSUM_HEADERS));
+
+export interface Checksum {
+  algorithm: ChecksumAlgorithm;
+  value: string;
+}
+
+const CHECKSUM_FIELD: Record<ChecksumAlgorithm, 'ChecksumCRC64NVME' | 'ChecksumCRC32' | 'ChecksumCRC32C' | 'ChecksumSHA1' | 'ChecksumSHA256'> = {
+  CRC64NVME: 'ChecksumCRC64NVME',
+  CRC32: 'ChecksumCRC32',
+  CRC32C: 'ChecksumCRC32C',
+  SHA1: 'ChecksumSHA1',
+  SHA256: 'ChecksumSHA256',
+};
+
+function checksumFields(c: Checksum | undefined): Record<string, string> {
+  return c ? { [CHECKSUM_FIELD[c.algorithm]]: c.value } : {};
+}
+
+function checksumHeaders(md5: string | undefined, c: Checksum | undefined): Record<string, string> {
+  const h: Record<string, string> = {};
+  if (md5) h['content-md5'] = md5;
+  if (c) h[CHECKSUM_HEADERS[c.algorithm]] = c.value;
+  return h;
+}
+
+const trimEtag = (e: string | undefined) => (e ?? '').replace(/^"|"$/g, '');
+
+/** Map an S3 failure to the signer's error model. */
+export function mapS3Error(err: unknown): ChuteError {
+  if (err instanceof ChuteError) return err;
+  if (err instanceof S3ServiceException) {
+    const code = err.name;
+    const msg = err.message;
+    switch (code) {
+      case 'NoSuchUpload':
+        return new ChuteError('not_found', 'The multipart upload does not exist (it was completed, aborted or expired).', { cause: err });
+      case 'NoSuchKey':
+      case 'NotFound':
+        return new ChuteError('not_found', 'No such object.', { cause: err });
+      case 'InvalidPart':
+      case 'InvalidPartOrder':
+      case 'EntityTooSmall':
+        return new ChuteError('upload_incomplete', `The bucket refused the parts: ${msg}`, { cause: err, details: { s3Code: code } });
+      case 'BadDigest':
+        return new ChuteError('checksum_mismatch', `The bucket computed a different checksum: ${msg}`, { cause: err });
+      case 'InvalidDigest':
+        return new ChuteError('invalid_checksum', `The bucket refused a checksum value: ${msg}`, { cause: err });
+      case 'InvalidRequest':
+        return new ChuteError('bad_request', `The bucket refused the request: ${msg}`, { cause: err, details: { s3Code: code } });
+      default:
+        return new ChuteError('storage_error', `The bucket answered ${err.$metadata.httpStatusCode ?? '?'} ${code}.`, {
+          cause: err,
+          details: { s3Code: code },
+        });
+    }
+  }
+  return new ChuteError('storage_unavailable', 'The bucket could not be reached.', { cause: err });
+}
+
+async function s3<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    throw mapS3Error(err);
+  }
+}
+
+/** Bucket operations of the signer: presigning for the browser, control calls server-side. */
+export class Store {
+  readonly client: S3Client;
+  readonly bucket: string;
+
+  readonly endpoint: string;
+  readonly pathStyle: boolean;
+
+  constructor(options: S3Options) {
+    this.client = createS3Client(options);
+    this.bucket = options.bucket;
+    this.endpoint = options.endpoint ?? `https://s3.${options.region ?? 'us-east-1'}.amazonaws.com`;
+    this.pathStyle = options.forcePathStyle ?? false;
+  }
+
+  async #presign(
+    command: PutObjectCommand | UploadPartCommand | GetObjectCommand,
+    method: 'PUT' | 'GET',
+    headers: Record<string, string>,
+    expiresIn: number,
+    nowMs: number,
+  ): Promise<SignedRequest> {
+    // The union of commands confuses the presigner's generics; each is a plain S3 command.
+    const url = await getSignedUrl(this.client, command as never, {
+      expiresIn,
+      signingDate: new Date(nowMs),
+      signableHeaders: SIGNABLE,
+      unhoistableHeaders: UNHOISTABLE,
+    });
+    return { method, url, headers, expiresAt: new Date(nowMs + expiresIn * 1000).toISOString() };
+  }
+
+  presignPut(
+    p: { key: string; contentType: string; size?: number; md5?: string; checksum?: Checksum; metadata?: Record<string, string> },
+    expiresIn: number,
+    nowMs: number,
+  ): Promise<SignedRequest> {
+    const cmd = new PutObjectCommand({
+      Bucket: this.bucket,
+      Key: p.key,
+      ContentType: p.contentType,
+      ...(p.size !== undefined ? { ContentLength: p.size } : {}),
+      ...(p.md5 ? { ContentMD5: p.md5 } : {}),
+      ...checksumFields(p.checksum),
+      ...(p.metadata ? { Metadata: p.metadata } : {}),
+    });
+    return this.#presign(cmd, 'PUT', { 'content-type': p.contentType, ...checksumHeaders(p.md5, p.checksum) }, expiresIn, nowMs);
+  }
+
+  presignPart(
+    p: { key: string; uploadId: string; partNumber: number; size?: number; md5?: string; checksum?: Checksum },
+    expiresIn: number,
+    nowMs: number,
+  ): Promise<SignedRequest> {
+    const cmd = new UploadPartCommand({
+      Bucket: this.bucket,
+      Key: p.key,
+      UploadId: p.uploadId,
+      PartNumber: p.partNumber,
+      ...(p.size !== undefined ? { ContentLength: p.size } : {}),
+      ...(p.md5 ? { ContentMD5: p.md5 } : {}),
+      ...checksumFields(p.checksum),
+    });
+    // The SDK adds `content-type: application/octet-stream` to parts; browsers send blob slices untyped,
+    // so it must not be signed.
+    cmd.middlewareStack.add(
+      (next) => async (args) => {
+        const req = args.request as { headers?: Record<string, string> };
+        if (req.headers) delete req.headers['content-type'];
+        return next(args);
+      },
+      { step: 'build', name: 'chuteDropPartContentType', priority: 'low' },
+    );
+    return this.#presign(cmd, 'PUT', checksumHeaders(p.md5, p.checksum), expiresIn, nowMs);
+  }
+
+  presignGet(p: { key: string; filename?: string }, expiresIn: number, nowMs: number): Promise<SignedRequest> {
+    const cmd = new GetObjectCommand({
+      Bucket: this.bucket,
+      Key: p.key,
+      ...(p.filename ? { ResponseContentDisposition: contentDisposition(p.filename) } : {}),
+    });
+    return this.#presign(cmd, 'GET', {}, expiresIn, nowMs);
+  }
+
+  /** Presigned URL for an arbitrary stock-Uppy operation that goes browser → bucket. */
+  presignCommand(cmd: PutObjectCommand | UploadPartCommand, headers: Record<string, string>, expiresIn: number, nowMs: number) {
+    return this.#presign(cmd, 'PUT', headers, expiresIn, nowMs);
+  }
+
+  async createMultipart(p: {
+    key: string;
+    contentType: string;
+    metadata?: Record<string, string>;
+    algorithm: ChecksumAlgorithm | 'NONE';
+  }): Promise<string> {
+    const out = await s3(
+      this.client.send(
+        new CreateMultipartUploadCommand({
+          Bucket: this.bucket,
+          Key: p.key,
+          ContentType: p.contentType,
+          ...(p.metadata ? { Metadata: p.metadata } : {}),
+          ...(p.algorithm !== 'NONE'
+            ? { ChecksumAlgorithm: p.algorithm as S3ChecksumAlgorithm, ChecksumType: CHECKSUM_TYPE[p.algorithm] }
+            : {}),
+        }),
+      ),
+    );
+    if (!out.UploadId) throw new ChuteError('storage_error', 'The bucket returned no upload id.');
+    return out.UploadId;
+  }
+
+  /** Every part of an upload, following ListParts pagination. */
+  async listAllParts(key: string, uploadId: string, algorithm: ChecksumAlgorithm | 'NONE' = 'NONE'): Promise<StoredPart[]> {
+    const parts: StoredPart[] = [];
+    let marker: string | undefined;
+    for (let page = 0; page < 20; page++) {
+      const out = await s3(
+        this.client.send(
+          new ListPartsCommand({
+            Bucket: this.bucket,
+            Key: key,
+            UploadId: uploadId,
+            MaxParts: 1000,
+            ...(marker ? { PartNumberMarker: marker } : {}),
+          }),
+        ),
+      );
+      for (const p of out.Parts ?? []) {
+        if (p.PartNumber === undefined) continue;
+        const checksum = algorithm === 'NONE' ? undefined : p[CHECKSUM_FIELD[algorithm]];
+        parts.push({
+          partNumber: p.PartNumber,
+          etag: trimEtag(p.ETag),
+          size: p.Size ?? 0,
+          ...(p.LastModified ? { lastModified: p.LastModified.toISOString() } : {}),
+          ...(checksum ? { checksum } : {}),
+        });
+      }
+      if (!out.IsTruncated || !out.NextPartNumberMarker) break;
+      marker = String(out.NextPartNumberMarker);
+    }
+    return parts.sort((a, b) => a.partNumber - b.partNumber);
+  }
+
+  async complete(p: {
+    key: string;
+    uploadId: string;
+    parts: { partNumber: number; etag: string; checksum?: string }[];
+    algorithm: ChecksumAlgorithm | 'NONE';
+    fullChecksum?: string;
+  }): Promise<{ etag: string; checksum?: string }> {
+    const field = p.algorithm === 'NONE' ? undefined : CHECKSUM_FIELD[p.algorithm];
+    const parts: CompletedPart[] = p.parts.map((x) => ({
+      PartNumber: x.partNumber,
+      ETag: `"${x.etag}"`,
+      ...(field && x.checksum ? { [field]: x.checksum } : {}),
+    }));
+    const full = p.algorithm === 'CRC64NVME' && p.fullChecksum;
+    const out = await s3(
+      this.client.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: this.bucket,
+          Key: p.key,
+          UploadId: p.uploadId,
+          MultipartUpload: { Parts: parts },
+          ...(full ? { ChecksumCRC64NVME: p.fullChecksum, ChecksumType: 'FULL_OBJECT' } : {}),
+        }),
+      ),
+    );
+    const checksum = field ? out[field] : undefined;
+    return { etag: trimEtag(out.ETag), ...(checksum ? { checksum } : {}) };
+  }
+
+  async abort(key: string, uploadId: string): Promise<void> {
+    try {
+      await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId }));
+    } catch (err) {
+      // Aborting twice is not an error (R2 answers NoSuchUpload the second time).
+      if (err instanceof S3ServiceException && err.name === 'NoSuchUpload') return;
+      throw mapS3Error(err);
+    }
+  }
+
+  async listObjects(prefix: string, limit: number, cursor?: string): Promise<{ objects: UploadedObject[]; next?: string }> {
+    const out = await s3(
+      this.client.send(
+        new ListObjectsV2Command({
+          Bucket: this.bucket,
+          Prefix: prefix,
+          MaxKeys: limit,
+          ...(cursor ? { ContinuationToken: cursor } : {}),
+        }),
+      ),
+    );
+    const objects = (out.Contents ?? []).flatMap((o) =>
+      o.Key
+        ? [
+            {
+              key: o.Key,
+              name: o.Key.slice(o.Key.lastIndexOf('/') + 1),
+              size: o.Size ?? 0,
+              etag: trimEtag(o.ETag),
+              lastModified: (o.LastModified ?? new Date(0)).toISOString(),
+            },
+          ]
+        : [],
+    );
+    return { objects, ...(out.IsTruncated && out.NextContinuationToken ? { next: out.NextContinuationToken } : {}) };
+  }
+
+  async head(key: string): Promise<{ size: number; etag: string; contentType?: string }> {
+    const out = await s3(this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key })));
+    return { size: out.ContentLength ?? 0, etag: trimEtag(out.ETag), ...(out.ContentType ? { contentType: out.ContentType } : {}) };
+  }
+
+  /** The object's URL without any signature (informational, e.g. Uppy's `location`). */
+  objectUrl(key: string): string {
+    const ep = this.endpoint.replace(/\/$/, '');
+    const path = key.split('/').map(encodeURIComponent).join('/');
+    return this.pathStyle ? `${ep}/${this.bucket}/${path}` : ep.replace('://', `://${this.bucket}.`) + `/${path}`;
+  }
+
+  /** Is the bucket reachable with these credentials? */
+  async ping(): Promise<void> {
+    await s3(this.client.send(new HeadBucketCommand({ Bucket: this.bucket })));
+  }
+}
+
+/** RFC 6266 attachment header with an ASCII fallback and the UTF-8 name. */
+export function contentDisposition(filename: string): string {
+  const ascii = filename.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
+}

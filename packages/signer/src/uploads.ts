@@ -1,0 +1,235 @@
+import {
+  CHECKSUM_TYPE,
+  type ChecksumAlgorithm,
+  choosePartSize,
+  type CompleteUploadResponse,
+  completeUploadRequestSchema,
+  createUploadRequestSchema,
+  isChecksumValue,
+  MAX_SINGLE_PUT_SIZE,
+  partCount,
+  partSizeOf,
+  signPartsRequestSchema,
+  UPLOAD_TOKEN_HEADER,
+} from '@chute/protocol';
+import type { HandlerContext, UploadToken } from './context.js';
+import { ChuteError } from './errors.js';
+import { json, readJson } from './http.js';
+import { checkContentType, checkSize, newObjectKey, normalizeContentType } from './policy.js';
+import type { Checksum } from './s3.js';
+
+function checksumOf(algorithm: ChecksumAlgorithm | 'NONE', value: string | undefined, what: string): Checksum | undefined {
+  if (value === undefined) return undefined;
+  if (algorithm === 'NONE') throw new ChuteError('validation_failed', `${what}: a checksum was given but the checksum algorithm is NONE.`);
+  if (!isChecksumValue(algorithm, value)) {
+    throw new ChuteError('invalid_checksum', `${what}: the checksum is not base64 of a ${algorithm} digest.`);
+  }
+  return { algorithm, value };
+}
+
+/** POST /api/uploads */
+export async function createUpload(ctx: HandlerContext): Promise<Response> {
+  const body = await readJson(ctx.request, createUploadRequestSchema, ctx.limits.maxBodyBytes);
+  const contentType = normalizeContentType(body.type);
+  checkContentType(contentType, ctx.limits);
+  checkSize(body.size, ctx.limits);
+  const algorithm = body.checksumAlgorithm ?? ctx.options.checksumAlgorithm ?? 'CRC64NVME';
+  const multipart = body.multipart ?? body.size >= ctx.limits.multipartThreshold;
+  const key = newObjectKey(ctx.prefix, body.name);
+
+  if (!multipart) {
+    if (body.size > MAX_SINGLE_PUT_SIZE) {
+      throw new ChuteError('validation_failed', `A single PUT holds at most ${MAX_SINGLE_PUT_SIZE} bytes; use multipart.`);
+    }
+    if (ctx.limits.requireMd5 && !body.md5) {
+      throw new ChuteError('checksum_required', 'Give the Content-MD5 of the file (md5) so the bucket can check it.');
+    }
+    const checksum = checksumOf(algorithm, body.checksum, 'checksum');
+    const request = await ctx.store.presignPut(
+      {
+        key,
+        contentType,
+        size: body.size,
+        ...(body.md5 ? { md5: body.md5 } : {}),
+        ...(checksum ? { checksum } : {}),
+        ...(body.metadata ? { metadata: body.metadata } : {}),
+      },
+      ctx.limits.urlTtlSeconds,
+      ctx.nowMs,
+    );
+    return json({ type: 'single', key, request }, 201);
+  }
+
+  if (body.md5 || body.checksum) {
+    throw new ChuteError('validation_failed', 'md5 and checksum at create are for single PUTs; multipart sends them per part.');
+  }
+  let partSize: number;
+  try {
+    partSize = choosePartSize(body.size, { preferred: body.partSize ?? ctx.limits.defaultPartSize, maxParts: ctx.limits.maxParts });
+  } catch (err) {
+    throw new ChuteError('too_many_parts', `The file needs more than ${ctx.limits.maxParts} parts.`, { cause: err });
+  }
+  const uploadId = await ctx.store.createMultipart({
+    key,
+    contentType,
+    algorithm,
+    ...(body.metadata ? { metadata: body.metadata } : {}),
+  });
+  const exp = Math.floor(ctx.nowMs / 1000) + ctx.limits.tokenTtlSeconds;
+  const payload: UploadToken = {
+    typ: 'upload',
+    k: key,
+    u: uploadId,
+    s: body.size,
+    p: partSize,
+    a: algorithm,
+    m: ctx.limits.requireMd5,
+    sub: ctx.identity.userId,
+    exp,
+  };
+  return json(
+    {
+      type: 'multipart',
+      key,
+      uploadId,
+      partSize,
+      partCount: partCount(body.size, partSize),
+      checksumAlgorithm: algorithm,
+      ...(algorithm !== 'NONE' ? { checksumType: CHECKSUM_TYPE[algorithm] } : {}),
+      md5Required: ctx.limits.requireMd5,
+      token: await ctx.tokens.sign(payload),
+      tokenExpiresAt: new Date(exp * 1000).toISOString(),
+    },
+    201,
+  );
+}
+
+/** Verifies an upload token for this route's upload and this caller. */
+async function uploadToken(ctx: HandlerContext, token: string | null | undefined): Promise<UploadToken> {
+  if (!token) throw new ChuteError('invalid_token', `The upload token is missing (body "token" or header ${UPLOAD_TOKEN_HEADER}).`);
+  const t = await ctx.tokens.verify<UploadToken>(token, 'upload', Math.floor(ctx.nowMs / 1000));
+  if (t.sub !== ctx.identity.userId) throw new ChuteError('forbidden', 'This upload belongs to another user.');
+  if (t.u !== ctx.params.uploadId) throw new ChuteError('invalid_token', 'The upload token is for another upload.');
+  return t;
+}
+
+/** POST /api/uploads/:uploadId/parts */
+export async function signParts(ctx: HandlerContext): Promise<Response> {
+  const body = await readJson(ctx.request, signPartsRequestSchema, ctx.limits.maxBodyBytes);
+  const t = await uploadToken(ctx, body.token);
+  const count = partCount(t.s, t.p);
+  const composite = t.a !== 'NONE' && CHECKSUM_TYPE[t.a] === 'COMPOSITE';
+  const jobs = body.parts.map((part) => {
+    const n = part.partNumber;
+    if (n > count) {
+      throw new ChuteError('invalid_part_number', `Part ${n} does not exist; this upload has ${count} parts.`, {
+        details: { partNumber: n, partCount: count },
+      });
+    }
+    if (t.m && !part.md5) throw new ChuteError('checksum_required', `Part ${n} needs its Content-MD5 (md5).`);
+    if (composite && !part.checksum) throw new ChuteError('checksum_required', `Part ${n} needs its ${t.a} checksum.`);
+    const checksum = checksumOf(t.a, part.checksum, `part ${n}`);
+    return { n, size: partSizeOf(n, t.p, t.s), md5: part.md5, checksum };
+  });
+  const parts = await Promise.all(
+    jobs.map(async (j) => ({
+      partNumber: j.n,
+      size: j.size,
+      ...(await ctx.store.presignPart(
+        {
+          key: t.k,
+          uploadId: t.u,
+          partNumber: j.n,
+          size: j.size,
+          ...(j.md5 ? { md5: j.md5 } : {}),
+          ...(j.checksum ? { checksum: j.checksum } : {}),
+        },
+        ctx.limits.urlTtlSeconds,
+        ctx.nowMs,
+      )),
+    })),
+  );
+  return json({ parts });
+}
+
+/** GET /api/uploads/:uploadId/parts */
+export async function listParts(ctx: HandlerContext): Promise<Response> {
+  const t = await uploadToken(ctx, ctx.request.headers.get(UPLOAD_TOKEN_HEADER));
+  const parts = await ctx.store.listAllParts(t.k, t.u, t.a);
+  return json({ key: t.k, uploadId: t.u, parts });
+}
+
+const cleanEtag = (e: string) => e.replace(/^"|"$/g, '').toLowerCase();
+
+/** POST /api/uploads/:uploadId/complete */
+export async function completeUpload(ctx: HandlerContext): Promise<Response> {
+  const body = await readJson(ctx.request, completeUploadRequestSchema, ctx.limits.maxBodyBytes);
+  const t = await uploadToken(ctx, body.token);
+  if (body.checksum !== undefined && t.a !== 'CRC64NVME') {
+    throw new ChuteError('validation_failed', `A full-object checksum needs CRC64NVME; this upload uses ${t.a}.`);
+  }
+  if (body.checksum !== undefined && !isChecksumValue('CRC64NVME', body.checksum)) {
+    throw new ChuteError('invalid_checksum', 'checksum is not base64 of a CRC64NVME digest.');
+  }
+  const count = partCount(t.s, t.p);
+  const stored = await ctx.store.listAllParts(t.k, t.u, t.a);
+  const byNumber = new Map(stored.map((p) => [p.partNumber, p]));
+  const missing: number[] = [];
+  const wrongSize: { partNumber: number; expected: number; actual: number }[] = [];
+  for (let n = 1; n <= count; n++) {
+    const p = byNumber.get(n);
+    const expected = partSizeOf(n, t.p, t.s);
+    if (!p) missing.push(n);
+    else if (p.size !== expected) wrongSize.push({ partNumber: n, expected, actual: p.size });
+  }
+  const extra = stored.filter((p) => p.partNumber > count).map((p) => p.partNumber);
+  if (missing.length || wrongSize.length || extra.length) {
+    throw new ChuteError(
+      'upload_incomplete',
+      missing.length
+        ? `${missing.length} of ${count} parts are not in the bucket yet (first: ${missing[0]}).`
+        : 'Some parts in the bucket do not have the size this upload needs.',
+      { details: { missing: missing.slice(0, 50), wrongSize: wrongSize.slice(0, 50), extra: extra.slice(0, 50) } },
+    );
+  }
+  if (body.parts) {
+    const mismatched = body.parts
+      .filter((p) => {
+        const s = byNumber.get(p.partNumber);
+        return !s || cleanEtag(s.etag) !== cleanEtag(p.etag);
+      })
+      .map((p) => p.partNumber);
+    if (mismatched.length) {
+      throw new ChuteError('checksum_mismatch', `The bucket holds other bytes for ${mismatched.length} part(s) than the client sent.`, {
+        details: { partNumbers: mismatched.slice(0, 50) },
+      });
+    }
+  }
+  const parts = stored.filter((p) => p.partNumber <= count);
+  if (t.a !== 'NONE' && CHECKSUM_TYPE[t.a] === 'COMPOSITE' && parts.some((p) => !p.checksum)) {
+    throw new ChuteError('upload_incomplete', `Some parts were stored without their ${t.a} checksum.`);
+  }
+  const done = await ctx.store.complete({
+    key: t.k,
+    uploadId: t.u,
+    parts: parts.map((p) => ({ partNumber: p.partNumber, etag: p.etag, ...(p.checksum ? { checksum: p.checksum } : {}) })),
+    algorithm: t.a,
+    ...(body.checksum ? { fullChecksum: body.checksum } : {}),
+  });
+  // Only the bucket's own value is reported: the client trusts `checksum` as verified by the store.
+  const value = done.checksum;
+  const response: CompleteUploadResponse = {
+    key: t.k,
+    etag: done.etag,
+    size: t.s,
+    ...(t.a !== 'NONE' && value ? { checksum: { algorithm: t.a, type: CHECKSUM_TYPE[t.a], value } } : {}),
+  };
+  return json(response);
+}
+
+/** DELETE /api/uploads/:uploadId */
+export async function abortUpload(ctx: HandlerContext): Promise<Response> {
+  const t = await uploadToken(ctx, ctx.request.headers.get(UPLOAD_TOKEN_HEADER));
+  await ctx.store.abort(t.k, t.u);
+  return json({ aborted: true, key: t.k, uploadId: t.u });
+}
