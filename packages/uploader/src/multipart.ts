@@ -6,7 +6,7 @@ import { bytesToBase64, crc64ToBase64, hexToBase64, hexToBytes, normalizeEtag } 
 import { UploaderError } from './errors.js';
 import type { PartDigest } from './hash-messages.js';
 import type { UploadRecord } from './record-store.js';
-import { type SendTarget, type SignedTarget, sendWithRecovery } from './send.js';
+import { type SendTarget, type SignedTarget, sendWithRecovery, signedTarget } from './send.js';
 import type { UploadResult } from './types.js';
 import type { UploadDriver } from './upload.js';
 
@@ -69,7 +69,7 @@ export async function runMultipart(
   // hashed parts so the next lanes find their URL ready.
   const wanted = new Set<Part>();
   let flushing: Promise<void> | undefined;
-  const fresh = (p: Part) => p.signed !== undefined && ctx.clock.now() < p.signed.expiresAtMs - options.urlExpiryMarginMs;
+  const fresh = (p: Part) => p.signed !== undefined && ctx.clock.now() < p.signed.staleAtMs;
   const flush = async (signal: AbortSignal) => {
     await ctx.clock.sleep(0);
     const batch = [...wanted];
@@ -80,9 +80,10 @@ export async function runMultipart(
     }
     if (batch.length === 0) return;
     const res = await ctx.signer.signParts(record.uploadId, record.token, batch.map(checksumsOf), signal);
+    const now = ctx.clock.now();
     for (const s of res.parts) {
       const p = parts[s.partNumber - 1];
-      if (p) p.signed = { url: s.url, headers: s.headers, expiresAtMs: Date.parse(s.expiresAt) };
+      if (p) p.signed = signedTarget(s.url, s.headers, s.expiresAt, now, options.urlExpiryMarginMs);
     }
   };
   const signedFor = async (p: Part): Promise<SignedTarget> => {

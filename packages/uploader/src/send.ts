@@ -10,6 +10,21 @@ export interface SignedTarget {
   url: string;
   headers: Record<string, string>;
   expiresAtMs: number;
+  /** When to stop using the URL: its expiry minus a margin (at most half its lifetime). */
+  staleAtMs: number;
+}
+
+/** A signed target from the signer's answer, as of `now`. */
+export function signedTarget(
+  url: string,
+  headers: Record<string, string>,
+  expiresAt: string,
+  now: number,
+  marginMs: number,
+): SignedTarget {
+  const expiresAtMs = Date.parse(expiresAt);
+  const margin = Math.min(marginMs, Math.max(0, (expiresAtMs - now) / 2));
+  return { url, headers, expiresAtMs, staleAtMs: expiresAtMs - margin };
 }
 
 export interface SendTarget {

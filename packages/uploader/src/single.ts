@@ -3,7 +3,7 @@
 import { CHECKSUM_HEADERS } from '@chute/protocol';
 import { hexToBase64, normalizeEtag } from './encoding.js';
 import { UploaderError } from './errors.js';
-import { type SignedTarget, sendWithRecovery } from './send.js';
+import { type SignedTarget, sendWithRecovery, signedTarget } from './send.js';
 import type { UploadResult } from './types.js';
 import type { UploadDriver } from './upload.js';
 
@@ -40,7 +40,8 @@ export async function runSingle(d: UploadDriver): Promise<UploadResult> {
     if (created.type !== 'single') throw new UploaderError('bad_response', 'The upload service answered a single-PUT create with a multipart upload.');
     key = created.key;
     d.setKey(key);
-    return { url: created.request.url, headers: created.request.headers, expiresAtMs: Date.parse(created.request.expiresAt) };
+    const { url, headers, expiresAt } = created.request;
+    return signedTarget(url, headers, expiresAt, ctx.clock.now(), ctx.options.urlExpiryMarginMs);
   };
 
   d.setStatus('uploading');
@@ -48,7 +49,7 @@ export async function runSingle(d: UploadDriver): Promise<UploadResult> {
   const res = await sendWithRecovery(d, {
     body: () => file,
     signed: async () => {
-      if (!signed || ctx.clock.now() >= signed.expiresAtMs - ctx.options.urlExpiryMarginMs) signed = await sign(d.signal);
+      if (!signed || ctx.clock.now() >= signed.staleAtMs) signed = await sign(d.signal);
       return signed;
     },
     invalidate: () => {

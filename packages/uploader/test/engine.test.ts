@@ -1,0 +1,191 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { MiB } from '@chute/protocol';
+import { describe, expect, test } from 'vitest';
+import { ChuteEngine } from '../src/engine.js';
+import { MemoryRecordStore } from '../src/record-store.js';
+import { TransportError } from '../src/transport.js';
+import type { UploadStatus } from '../src/types.js';
+import { FakeBackend, NodeHasher } from './fakes.js';
+
+const fileOf = (bytes: Uint8Array, name = 'f.bin') =>
+  new File([bytes as Uint8Array<ArrayBuffer>], name, { type: 'application/octet-stream', lastModified: 1_700_000_000_000 });
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+const online = { isOnline: () => true, waitOnline: async () => {} };
+
+function setup(overrides: Partial<ConstructorParameters<typeof ChuteEngine>[0]> = {}) {
+  const backend = new FakeBackend();
+  const hasher = new NodeHasher();
+  const store = new MemoryRecordStore();
+  const engine = new ChuteEngine({
+    endpoint: 'http://signer.test',
+    signer: backend,
+    transport: backend,
+    hasher,
+    store,
+    connectivity: online,
+    partSize: 5 * MiB,
+    multipartThreshold: 5 * MiB,
+    retry: { maxRetries: 4, baseDelayMs: 1, maxDelayMs: 5 },
+    ...overrides,
+  });
+  return { backend, hasher, store, engine };
+}
+
+describe('engine (fake bucket + signer)', () => {
+  test.each([0, 1, 5 * MiB - 1, 5 * MiB + 1])('%i bytes land intact and verified', async (size) => {
+    const { backend, engine } = setup();
+    const bytes = randomBytes(size);
+    const upload = engine.add(fileOf(bytes));
+    const statuses: UploadStatus[] = [];
+    upload.on('status', (s) => statuses.push(s));
+    const result = await upload.start();
+    expect(sha(backend.objects.get(result.key) as Uint8Array)).toBe(sha(bytes));
+    expect(upload.status).toBe('verified');
+    expect(statuses.at(-1)).toBe('verified');
+    expect(result.verifiedBy.algorithm).toBe(size > 5 * MiB ? 'CRC64NVME' : 'MD5');
+  });
+
+  test('parts go in parallel, signed in batches, bounded by concurrency', async () => {
+    const { backend, engine } = setup({ concurrency: 3 });
+    backend.putDelayMs = 40;
+    const bytes = randomBytes(31 * MiB);
+    const result = await engine.upload(fileOf(bytes));
+    expect(sha(backend.objects.get(result.key) as Uint8Array)).toBe(sha(bytes));
+    expect(backend.peak).toBe(3);
+    expect(engine.inFlight.peak).toBe(3);
+    expect(backend.signCalls.length).toBeLessThan(7); // 7 parts, fewer signer calls
+    expect(result.sentParts).toBe(7);
+  });
+
+  test('network errors, 5xx and stalls are retried; an expired URL is re-signed', async () => {
+    const { backend, engine } = setup({ stallTimeoutMs: 50 });
+    backend.failNext.push(
+      () => new TransportError({ kind: 'network' }),
+      () => new TransportError({ kind: 'http', status: 503, code: 'SlowDown' }),
+      () => 'hang',
+    );
+    const bytes = randomBytes(12 * MiB);
+    const upload = engine.add(fileOf(bytes));
+    const reasons: string[] = [];
+    upload.on('retry', (r) => reasons.push(r.reason));
+    backend.urlTtlMs = 20_000; // shorter than the 30 s margin: URLs must still be used, not re-signed forever
+    const result = await upload.start();
+    expect(sha(backend.objects.get(result.key) as Uint8Array)).toBe(sha(bytes));
+    expect(reasons.some((r) => r.includes('network'))).toBe(true);
+    expect(reasons.some((r) => r.includes('503'))).toBe(true);
+    expect(reasons.some((r) => r.includes('stalled'))).toBe(true);
+  });
+
+  test('a 403 past expiry re-signs the part', async () => {
+    const { backend, engine } = setup({ urlExpiryMarginMs: 0 });
+    let first = true;
+    backend.failNext.push(() => {
+      if (!first) return undefined;
+      first = false;
+      return new TransportError({ kind: 'http', status: 403, code: 'AccessDenied', message: 'Request has expired' });
+    });
+    const bytes = randomBytes(6 * MiB);
+    const upload = engine.add(fileOf(bytes));
+    const reasons: string[] = [];
+    upload.on('retry', (r) => reasons.push(r.reason));
+    await upload.start();
+    expect(reasons.some((r) => r.startsWith('resign'))).toBe(true);
+    expect(backend.signCalls.length).toBeGreaterThanOrEqual(2);
+  });
+
+  test('a part corrupted after hashing is rejected, re-read, re-hashed and re-sent', async () => {
+    let corrupted = 0;
+    const { backend, engine, hasher } = setup({
+      testHooks: {
+        partBody: ({ partNumber, attempt }, body) => {
+          if (partNumber !== 2 || attempt !== 1) return body;
+          corrupted++;
+          return new Blob([body.slice(0, 10), new Uint8Array([0xff]), body.slice(11)]);
+        },
+      },
+    });
+    const bytes = randomBytes(12 * MiB);
+    const result = await engine.upload(fileOf(bytes));
+    expect(corrupted).toBe(1);
+    expect(hasher.calls.filter((c) => c.start === 5 * MiB).length).toBe(2);
+    expect(sha(backend.objects.get(result.key) as Uint8Array)).toBe(sha(bytes));
+  });
+
+  test('the signer being down for a while is ridden out', async () => {
+    const { backend, engine } = setup();
+    backend.signerDown = 3;
+    const bytes = randomBytes(11 * MiB);
+    const result = await engine.upload(fileOf(bytes));
+    expect(sha(backend.objects.get(result.key) as Uint8Array)).toBe(sha(bytes));
+  });
+
+  test('pause stops sending, resume finishes', async () => {
+    const { backend, engine } = setup({ concurrency: 1 });
+    const bytes = randomBytes(16 * MiB);
+    const upload = engine.add(fileOf(bytes));
+    let paused = false;
+    upload.on('part-uploaded', (n) => {
+      if (n === 1 && !paused) {
+        paused = true;
+        upload.pause();
+        setTimeout(() => {
+          expect(upload.status).toBe('paused');
+          upload.resume();
+        }, 30);
+      }
+    });
+    const result = await upload.start();
+    expect(paused).toBe(true);
+    expect(sha(backend.objects.get(result.key) as Uint8Array)).toBe(sha(bytes));
+  });
+
+  test('cancel aborts the multipart upload and forgets the record', async () => {
+    const { backend, engine, store } = setup({ concurrency: 1 });
+    const upload = engine.add(fileOf(randomBytes(16 * MiB)));
+    upload.on('part-uploaded', () => void upload.cancel());
+    await expect(upload.start()).rejects.toMatchObject({ code: 'canceled' });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(backend.uploads.size).toBe(0);
+    expect(await store.list()).toEqual([]);
+    expect(upload.status).toBe('failed');
+  });
+
+  test('verified resume: kept parts are checked against local MD5s, changed ones re-sent', async () => {
+    const { backend, engine, store, hasher } = setup({ concurrency: 1 });
+    const bytes = randomBytes(21 * MiB); // 5 parts
+    const first = engine.add(fileOf(bytes));
+    first.on('part-uploaded', (n) => {
+      if (n === 3) first.pause(); // "reload": the page goes away with parts 1-3 stored
+    });
+    void first.start();
+    await new Promise((r) => first.on('status', (s) => s === 'paused' && r(undefined)));
+    await new Promise((r) => setTimeout(r, 20));
+    const [record] = await store.list();
+    expect(record).toBeDefined();
+    // Someone else's bytes in part 2 (the bucket must not be trusted blindly).
+    const mpu = backend.uploads.get(record?.uploadId as string);
+    mpu?.parts.set(2, randomBytes(5 * MiB));
+
+    const engine2 = new ChuteEngine({
+      endpoint: 'http://signer.test', signer: backend, transport: backend, hasher, store, connectivity: online,
+      partSize: 5 * MiB, multipartThreshold: 5 * MiB,
+    });
+    const again = engine2.add(fileOf(bytes));
+    const kept: number[] = [];
+    again.on('part-kept', (n) => kept.push(n));
+    const result = await again.start();
+    expect(kept.sort()).toEqual([1, 3]);
+    expect(result.keptParts).toBe(2);
+    expect(result.sentParts).toBe(3);
+    expect(sha(backend.objects.get(result.key) as Uint8Array)).toBe(sha(bytes));
+    expect(await store.list()).toEqual([]);
+  });
+
+  test('a 4xx that retrying cannot fix fails with a clear error', async () => {
+    const { backend, engine } = setup();
+    backend.failNext.push(() => new TransportError({ kind: 'http', status: 400, code: 'EntityTooLarge', message: 'too big' }));
+    const upload = engine.add(fileOf(randomBytes(100)));
+    await expect(upload.start()).rejects.toMatchObject({ code: 'part_rejected' });
+    expect(upload.state.error?.message).toMatch(/EntityTooLarge/);
+  });
+});
