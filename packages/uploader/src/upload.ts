@@ -147,8 +147,7 @@ export class Upload extends Emitter<UploadEvents> {
   }
 
   #driver(): UploadDriver {
-    // biome-ignore lint/complexity/noUselessThisAlias: the driver object closes over the upload
-    const upload = this;
+    const upload = this; // the `signal` getter needs the upload, not the driver object
     const ctx = this.#ctx;
     return {
       file: this.file,
@@ -171,10 +170,7 @@ export class Upload extends Emitter<UploadEvents> {
         this.emit('progress', bytes, this.file.size);
       },
       emitEvent: (event, ...args) => this.emit(event, ...args),
-      gate: async () => {
-        while (this.#paused && !this.#canceled) await this.#resumed;
-        if (this.#canceled) throw new UploaderError('canceled', 'The upload was canceled.');
-      },
+      gate: () => this.#driverGate(),
       waitOnline: async () => {
         if (ctx.connectivity.isOnline()) return;
         this.#setStatus('retrying');

@@ -1,0 +1,169 @@
+// A thin bridge from @uppy/core 6 to the Chute engine: Uppy owns the file list and the UI; the
+// engine owns hashing, parallel parts, recovery and verified resume. Dashboard progress, ETA,
+// pause/resume/retry and the usual events work as with any Uppy uploader.
+import { BasePlugin, type Body, EventManager, type Meta, type PluginOpts, type Uppy, type UppyFile } from '@uppy/core';
+import { ChuteEngine, type ChuteEngineOptions } from './engine.js';
+import { isAbortLike, UploaderError } from './errors.js';
+import type { UploadStatus } from './types.js';
+import type { Upload } from './upload.js';
+
+/** Per-file state the plugin keeps in Uppy's store (`state.plugins[id].files[fileId]`). */
+export interface ChuteFileState {
+  status: UploadStatus;
+  key?: string;
+  /** The algorithm and value the bucket confirmed (set only when verified). */
+  verifiedBy?: { algorithm: string; value: string };
+  keptParts?: number;
+  sentParts?: number;
+  error?: { code: string; message: string };
+}
+
+export interface ChutePluginState extends Record<string, unknown> {
+  files: Record<string, ChuteFileState>;
+}
+
+/** `upload-success` body: Uppy's usual `location` and `key`, plus what Chute verified. */
+export interface ChuteBody extends Body {
+  location: string;
+  key: string;
+  etag: string;
+  verifiedBy: { algorithm: string; value: string };
+}
+
+export type ChutePluginOptions = PluginOpts &
+  Partial<ChuteEngineOptions> & {
+    /** Share one engine between plugins/pages; otherwise one is made from the other options. */
+    engine?: ChuteEngine;
+    /** Which Uppy meta fields go to the signer as object metadata (default: none). */
+    allowedMetaFields?: string[];
+  };
+
+export class ChuteUppyPlugin<M extends Meta, B extends Body> extends BasePlugin<ChutePluginOptions, M, B, ChutePluginState> {
+  static VERSION = '0.1.0';
+  readonly engine: ChuteEngine;
+  readonly #active = new Map<string, Upload>();
+
+  constructor(uppy: Uppy<M, B>, opts: ChutePluginOptions) {
+    super(uppy, opts);
+    this.id = opts.id ?? 'Chute';
+    this.type = 'uploader';
+    if (opts.engine) this.engine = opts.engine;
+    else if (opts.endpoint !== undefined) this.engine = new ChuteEngine(opts as ChuteEngineOptions);
+    else throw new TypeError('ChuteUppyPlugin needs `endpoint` (the signer URL) or an `engine`.');
+  }
+
+  override install(): void {
+    this.setPluginState({ files: {} });
+    const { capabilities } = this.uppy.getState();
+    this.uppy.setState({ capabilities: { ...capabilities, resumableUploads: true } });
+    this.uppy.addUploader(this.#upload);
+  }
+
+  override uninstall(): void {
+    this.uppy.removeUploader(this.#upload);
+    // Pause (not cancel): the multipart uploads stay resumable after the plugin goes away.
+    for (const upload of this.#active.values()) upload.pause();
+    this.#active.clear();
+  }
+
+  /** The Chute state of one file (undefined before it starts). */
+  fileState(fileId: string): ChuteFileState | undefined {
+    return this.getPluginState().files[fileId];
+  }
+
+  #setFile(fileId: string, patch: Partial<ChuteFileState>): void {
+    const files = this.getPluginState().files;
+    const prev = files[fileId] ?? { status: 'hashing' };
+    this.setPluginState({ files: { ...files, [fileId]: { ...prev, ...patch } } });
+  }
+
+  #upload = async (fileIDs: string[]): Promise<void> => {
+    const files = this.uppy.getFilesByIds(fileIDs);
+    this.uppy.emit(
+      'upload-start',
+      files.filter((f) => !f.progress.uploadStarted || !f.isRestored),
+    );
+    await Promise.allSettled(files.map((file) => this.#uploadFile(file)));
+  };
+
+  async #uploadFile(file: UppyFile<M, B>): Promise<void> {
+    if (file.isRemote || !(file.data instanceof Blob)) {
+      const error = new UploaderError('bad_request', `${file.name} has no local data: re-select the file to resume it.`);
+      this.uppy.emit('upload-error', file, error);
+      return;
+    }
+    const blob = file.data;
+    const named = Object.assign(blob.slice(0, blob.size, file.type), {
+      name: file.name ?? 'file',
+      lastModified: blob instanceof File ? blob.lastModified : 0,
+    });
+    // `slice` keeps the File's bytes lazily but loses its name/date: restore them for the fingerprint.
+    const source = blob instanceof File ? blob : named;
+    const metadata = this.#metadataOf(file);
+    const upload = this.engine.add(source, { id: file.id, ...(metadata ? { metadata } : {}) });
+    this.#active.get(file.id)?.pause();
+    this.#active.set(file.id, upload);
+    const events = new EventManager(this.uppy);
+    const started = Date.now();
+    upload.on('status', (status) => this.#setFile(file.id, { status }));
+    upload.on('progress', (bytesUploaded, bytesTotal) => {
+      const current = this.uppy.getFile(file.id);
+      if (!current) return;
+      this.uppy.emit('upload-progress', current, {
+        uploadStarted: current.progress.uploadStarted ?? started,
+        bytesUploaded,
+        bytesTotal,
+      });
+    });
+    events.onFileRemove(file.id, () => void upload.cancel());
+    events.onCancelAll(file.id, () => void upload.cancel());
+    events.onFilePause(file.id, (isPaused) => (isPaused ? upload.pause() : upload.resume()));
+    events.onPauseAll(file.id, () => upload.pause());
+    events.onResumeAll(file.id, () => upload.resume());
+    if (this.uppy.getFile(file.id)?.isPaused) upload.pause();
+    try {
+      const result = await upload.start();
+      this.#setFile(file.id, {
+        status: 'verified',
+        key: result.key,
+        verifiedBy: result.verifiedBy,
+        keptParts: result.keptParts,
+        sentParts: result.sentParts,
+      });
+      const body: ChuteBody = {
+        location: result.location,
+        key: result.key,
+        etag: result.etag,
+        verifiedBy: result.verifiedBy,
+      };
+      const current = this.uppy.getFile(file.id);
+      if (current) {
+        this.uppy.emit('upload-success', current, {
+          status: 200,
+          body: body as unknown as B,
+          uploadURL: result.location,
+        });
+      }
+    } catch (err) {
+      if (isAbortLike(err)) return;
+      const error = err instanceof UploaderError ? err : new UploaderError('bad_response', String(err));
+      this.#setFile(file.id, { status: 'failed', error: { code: error.code, message: error.message } });
+      const current = this.uppy.getFile(file.id);
+      if (current) this.uppy.emit('upload-error', current, error);
+    } finally {
+      events.remove();
+      if (this.#active.get(file.id) === upload) this.#active.delete(file.id);
+    }
+  }
+
+  #metadataOf(file: UppyFile<M, B>): Record<string, string> | undefined {
+    const fields = this.opts.allowedMetaFields;
+    if (!fields?.length) return undefined;
+    const out: Record<string, string> = {};
+    for (const f of fields) {
+      const v = file.meta[f];
+      if (v !== undefined && v !== null) out[f.toLowerCase()] = String(v);
+    }
+    return out;
+  }
+}
