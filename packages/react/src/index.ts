@@ -1,1 +1,3 @@
-export {};
+export { ChuteUploader, type ChuteUploaderProps, RestorePrompt } from './chute-uploader.js';
+export { type ChuteFileView, useChuteFiles, useResumableUploads } from './hooks.js';
+export { type ChuteUppyOptions, chutePluginOf, createChuteUppy, useChuteUppy } from './use-chute-uppy.js';
