@@ -8,7 +8,7 @@ export type ChuteUppyOptions = Partial<ChuteEngineOptions> & {
   endpoint: string;
   getAuthToken?: ChuteEngineOptions['getAuthToken'];
   /** Options for the Uppy instance (id, restrictions, autoProceed, …). */
-  uppyOptions?: UppyOptions<Meta, Body>;
+  uppyOptions?: Partial<UppyOptions<Meta, Body>>;
   plugin?: Omit<ChutePluginOptions, keyof ChuteEngineOptions>;
 };
 
