@@ -12,7 +12,8 @@ export interface Figure {
   /** Which direction is better; ratios are always "times better than the peer". */
   better: 'higher' | 'lower';
   peer?: { label: string; value: number | null };
-  target?: { text: string; min: number };
+  /** `min` applies to the ratio against the peer; `maxValue` to the value itself. */
+  target?: { text: string; min?: number; maxValue?: number };
   note?: string;
 }
 
@@ -71,6 +72,14 @@ const fmt = (v: number | null | undefined, unit = ''): string => {
 
 const esc = (s: string) => s.replace(/\|/g, '\\|');
 
+function targetMark(f: Figure, rt: number | null): string {
+  const t = f.target;
+  if (!t) return '';
+  if (t.maxValue !== undefined) return f.value == null ? '' : f.value <= t.maxValue ? '✅' : '❌';
+  if (t.min !== undefined) return rt == null ? '' : rt >= t.min ? '✅' : '❌';
+  return '';
+}
+
 export function renderMarkdown(r: Report): string {
   const out: string[] = [];
   out.push('# Chute benchmark results', '');
@@ -96,7 +105,7 @@ export function renderMarkdown(r: Report): string {
       out.push('| figure | value | peer | peer value | ratio | target |', '| --- | --- | --- | --- | --- | --- |');
       for (const f of s.figures) {
         const rt = ratio(f);
-        const tgt = f.target ? `${f.target.text} ${rt == null ? '' : rt >= f.target.min ? '✅' : '❌'}` : '';
+        const tgt = f.target ? `${f.target.text} ${targetMark(f, rt)}` : '';
         out.push(
           `| ${esc(f.label)}${f.note ? ` (${esc(f.note)})` : ''} | ${fmt(f.value, f.unit)} | ${esc(f.peer?.label ?? '')} | ${f.peer ? fmt(f.peer.value, f.unit) : ''} | ${rt == null ? (f.peer ? '—' : '') : `${rt.toFixed(2)}×`} | ${esc(tgt)} |`,
         );

@@ -1,6 +1,273 @@
-import type { Section } from '../report.js';
+// Upload bench: the same file, Chromium → local-r2, by Chute and by its peers in one run, on
+// plain loopback and through a 40 ms round-trip delay proxy (store and signer both behind it).
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutBucketCorsCommand } from '@aws-sdk/client-s3';
+import { ALL_CHECKSUM_HEADERS, DEFAULT_PART_SIZE } from '@chute/protocol';
+import { type Service, startLocalR2Process } from '../../reliability/lib/services.js';
+import { startSignerProcess } from '../../reliability/lib/signer-process.js';
+import { type Browser, launchChromium, sampleHeap } from '../lib/browser.js';
+import { buildPages } from '../lib/build-pages.js';
+import { MiB, makeRandomFile, md5File } from '../lib/files.js';
+import { startStaticServer } from '../lib/static-server.js';
+import { type DelayProxy, startDelayProxy } from '../net/delay-proxy.js';
+import { type Figure, median, type Section } from '../report.js';
 import type { BenchContext } from '../sections.js';
+import { awsCp, curlPut, s3Client, type StoreAccess } from './peers.js';
 
-export async function benchUpload(_ctx: BenchContext): Promise<Omit<Section, 'id' | 'title'>> {
-  return { status: 'skipped', reason: 'upload bench not written yet', figures: [] };
+const here = path.dirname(fileURLToPath(import.meta.url));
+const BUCKET = 'bench';
+const CREDS = { accessKeyId: 'chute-bench', secretAccessKey: 'chute-bench-secret-key-0123456789' };
+const TOKEN = 'bench-user-token';
+
+type ClientId = 'chute' | 'chute-no-crc' | 'stock-uppy' | 'baseline' | 'curl' | 'aws';
+const CLIENT_LABEL: Record<ClientId, string> = {
+  chute: 'Chute (@chute/uploader, MD5 + CRC64NVME in workers)',
+  'chute-no-crc': 'Chute, additional checksum off (MD5 only)',
+  'stock-uppy': 'stock @uppy/aws-s3 6.3.1',
+  baseline: 'same protocol, hashing on the main thread',
+  curl: 'curl -T (one presigned PUT)',
+  aws: 'aws s3 cp (awscli v2)',
+};
+
+interface PageResult {
+  ms: number;
+  bytes: number;
+  key: string;
+  longTaskCount: number;
+  longTaskMs: number;
+  maxLongTaskMs: number;
+  heapPeak: number;
+}
+
+interface Condition {
+  id: 'loopback' | 'rtt40';
+  title: string;
+  signerUrl: string;
+  store: StoreAccess;
+}
+
+export async function benchUpload(ctx: BenchContext): Promise<Omit<Section, 'id' | 'title'>> {
+  const size = (ctx.quick ? 48 : 1024) * MiB;
+  const heapSize = (ctx.quick ? 96 : 2048) * MiB;
+  const reps = Number(process.env.CHUTE_BENCH_REPS ?? (ctx.quick ? 1 : 3));
+  const partSize = DEFAULT_PART_SIZE;
+  const file = makeRandomFile(path.join(ctx.workDir, `upload-${size}.bin`), size);
+  const fileMd5 = await md5File(file);
+  const dataDir = path.join(ctx.workDir, 'r2-data');
+  mkdirSync(dataDir, { recursive: true });
+
+  const cleanup: (() => Promise<unknown>)[] = [];
+  const closeAll = async () => {
+    for (const c of cleanup.reverse()) await c().catch(() => {});
+  };
+  try {
+    const r2: Service = await startLocalR2Process(dataDir, BUCKET, 0, [
+      ...['--access-key-id', CREDS.accessKeyId, '--secret-access-key', CREDS.secretAccessKey],
+    ]);
+    cleanup.push(() => r2.kill());
+    const r2Url = new URL(r2.url);
+    const storeProxy: DelayProxy = await startDelayProxy({ targetHost: r2Url.hostname, targetPort: Number(r2Url.port) });
+    cleanup.push(() => storeProxy.close());
+
+    const pagesDir = path.join(ctx.workDir, 'upload-pages');
+    const pages = await buildPages(path.join(here, 'page'), pagesDir, ['chute', 'stock-uppy', 'baseline']);
+    const web = await startStaticServer({}, pagesDir);
+    cleanup.push(() => web.close());
+
+    const direct: StoreAccess = { endpoint: r2.url, bucket: BUCKET, ...CREDS };
+    const delayed: StoreAccess = { ...direct, endpoint: storeProxy.url };
+    await s3Client(direct).send(
+      new PutBucketCorsCommand({
+        Bucket: BUCKET,
+        CORSConfiguration: {
+          CORSRules: [
+            {
+              AllowedOrigins: [web.url],
+              AllowedMethods: ['GET', 'PUT', 'POST', 'DELETE', 'HEAD'],
+              AllowedHeaders: ['content-type', ...ALL_CHECKSUM_HEADERS, 'x-amz-*'],
+              ExposeHeaders: ['ETag'],
+              MaxAgeSeconds: 3600,
+            },
+          ],
+        },
+      }),
+    );
+
+    const signerOpts = { bucket: BUCKET, credentials: CREDS, tokens: { [TOKEN]: 'bench' }, corsOrigins: [web.url] };
+    const signerLoop = await startSignerProcess({ ...signerOpts, storeEndpoint: direct.endpoint });
+    cleanup.push(() => signerLoop.kill());
+    const signerBehindProxy = await startSignerProcess({ ...signerOpts, storeEndpoint: delayed.endpoint });
+    cleanup.push(() => signerBehindProxy.kill());
+    const sUrl = new URL(signerBehindProxy.url);
+    const signerProxy = await startDelayProxy({ targetHost: sUrl.hostname, targetPort: Number(sUrl.port) });
+    cleanup.push(() => signerProxy.close());
+
+    const conditions: Condition[] = [
+      { id: 'loopback', title: 'plain loopback', signerUrl: signerLoop.url, store: direct },
+      { id: 'rtt40', title: '40 ms RTT (delay proxy before store and signer)', signerUrl: signerProxy.url, store: delayed },
+    ];
+
+    const browser: Browser = await launchChromium();
+    cleanup.push(() => browser.close());
+
+    const runPage = async (client: string, signerUrl: string, theFile: string, extra: Record<string, unknown>) => {
+      const page = await browser.context.newPage();
+      try {
+        await page.goto(`${web.url}/${client}.html`);
+        await page.waitForFunction(() => 'bench' in window);
+        await page.setInputFiles('#file', theFile);
+        const stopHeap = await sampleHeap(page);
+        const r = await page.evaluate(
+          (o) => (window as unknown as { bench: { run(x: unknown): Promise<PageResult> } }).bench.run(o),
+          { signerUrl, token: TOKEN, partSize, ...extra },
+        );
+        const cdpHeap = await stopHeap();
+        return { ...r, heapPeak: Math.max(r.heapPeak, cdpHeap) };
+      } finally {
+        await page.close();
+      }
+    };
+
+    const clients: ClientId[] = ['chute', 'stock-uppy', 'curl', 'aws', 'chute-no-crc', 'baseline'];
+    const skipped: string[] = [];
+    for (const c of ['chute', 'stock-uppy', 'baseline'] as const) if (!pages.includes(c)) skipped.push(`${c} page missing`);
+    const rates = new Map<string, number[]>();
+    const longTasks = new Map<string, { count: number[]; ms: number[]; max: number[] }>();
+    const verified = new Set<string>();
+    const s3 = s3Client(direct);
+    let seq = 0;
+
+    const one = async (cond: Condition, client: ClientId): Promise<void> => {
+      const key = `bench/${cond.id}/${client}-${seq++}`;
+      let ms: number;
+      let storedKey = key;
+      if (client === 'curl') ms = await curlPut(cond.store, file, key);
+      else if (client === 'aws') ms = await awsCp(cond.store, file, key);
+      else {
+        const page = client.startsWith('chute') ? 'chute' : client;
+        const r = await runPage(page, cond.signerUrl, file, {
+          checksum: client === 'chute-no-crc' ? 'NONE' : 'CRC64NVME',
+          concurrency: 5,
+        });
+        ms = r.ms;
+        storedKey = r.key;
+        const lt = longTasks.get(`${cond.id}:${client}`) ?? { count: [], ms: [], max: [] };
+        lt.count.push(r.longTaskCount);
+        lt.ms.push(r.longTaskMs);
+        lt.max.push(r.maxLongTaskMs);
+        longTasks.set(`${cond.id}:${client}`, lt);
+      }
+      const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: storedKey }));
+      if (head.ContentLength !== size) throw new Error(`${client}: stored ${head.ContentLength} bytes, expected ${size}`);
+      // Read back and compare the bytes once per client and condition (it costs a full read).
+      if (!verified.has(`${cond.id}:${client}`)) {
+        const got = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: storedKey }));
+        const h = createHash('md5');
+        for await (const chunk of got.Body as AsyncIterable<Uint8Array>) h.update(chunk);
+        if (h.digest('hex') !== fileMd5) throw new Error(`${client} (${cond.id}): stored bytes differ from the file`);
+        verified.add(`${cond.id}:${client}`);
+      }
+      await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: storedKey }));
+      const list = rates.get(`${cond.id}:${client}`) ?? [];
+      list.push(size / 1e6 / (ms / 1000));
+      rates.set(`${cond.id}:${client}`, list);
+    };
+
+    const errors: string[] = [];
+    for (const cond of conditions) {
+      for (let rep = 0; rep < reps; rep++) {
+        // Rotate the order each repetition so slow drift on the shared machine spreads evenly.
+        const order = clients.map((_, i) => clients[(i + rep) % clients.length] as ClientId);
+        for (const client of order) {
+          if (client !== 'curl' && client !== 'aws' && !pages.includes(client.startsWith('chute') ? 'chute' : client)) continue;
+          try {
+            await one(cond, client);
+          } catch (err) {
+            errors.push(`${cond.id}/${client}: ${err instanceof Error ? err.message.slice(0, 300) : String(err)}`);
+          }
+        }
+      }
+    }
+
+    // Memory: one bigger upload each by Chute and stock Uppy, page heap sampled through CDP.
+    const heapFile = makeRandomFile(path.join(ctx.workDir, `heap-${heapSize}.bin`), heapSize);
+    const heap: Record<string, number | null> = { chute: null, 'stock-uppy': null };
+    for (const client of ['chute', 'stock-uppy'] as const) {
+      if (!pages.includes(client)) continue;
+      try {
+        const r = await runPage(client, signerLoop.url, heapFile, { checksum: 'CRC64NVME', concurrency: 5 });
+        heap[client] = r.heapPeak / 1e6;
+        await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: r.key }));
+      } catch (err) {
+        errors.push(`heap/${client}: ${err instanceof Error ? err.message.slice(0, 300) : String(err)}`);
+      }
+    }
+
+    const figures: Figure[] = [];
+    const med = (k: string) => median(rates.get(k) ?? []);
+    for (const cond of conditions) {
+      const chute = med(`${cond.id}:chute`);
+      const fig = (peer: ClientId, target?: Figure['target'], label = CLIENT_LABEL.chute) =>
+        figures.push({
+          label: `${cond.title}: ${label}`,
+          value: chute,
+          unit: 'MB/s',
+          better: 'higher',
+          peer: { label: CLIENT_LABEL[peer], value: med(`${cond.id}:${peer}`) },
+          ...(target ? { target } : {}),
+        });
+      fig('stock-uppy', cond.id === 'rtt40' ? { text: '≥ 2.5×', min: 2.5 } : { text: '≥ 1.5×', min: 1.5 });
+      fig('curl', cond.id === 'loopback' ? { text: '≥ 0.6×', min: 0.6 } : undefined);
+      fig('aws');
+      fig('chute-no-crc', { text: '≥ 0.9×', min: 0.9 }, 'Chute, CRC64NVME on');
+      fig('baseline');
+    }
+    const lt = (k: string) => longTasks.get(k);
+    for (const cond of conditions) {
+      const c = lt(`${cond.id}:chute`);
+      const b = lt(`${cond.id}:baseline`);
+      figures.push({
+        label: `${cond.title}: long tasks (> 50 ms) on the main thread during Chute's upload (median per upload)`,
+        value: c ? median(c.count) : null,
+        unit: 'tasks',
+        better: 'lower',
+        peer: { label: CLIENT_LABEL.baseline, value: b ? median(b.count) : null },
+        target: { text: '0', maxValue: 0 },
+        note: `blocked ${c ? median(c.ms)?.toFixed(0) : '—'} ms vs ${b ? median(b.ms)?.toFixed(0) : '—'} ms; longest ${c ? Math.max(...c.max).toFixed(0) : '—'} vs ${b ? Math.max(...b.max).toFixed(0) : '—'} ms`,
+      });
+    }
+    figures.push({
+      label: `peak JS heap of the page during a ${heapSize / MiB} MiB upload, Chute`,
+      value: heap.chute ?? null,
+      unit: 'MB',
+      better: 'lower',
+      peer: { label: 'stock @uppy/aws-s3', value: heap['stock-uppy'] ?? null },
+      target: { text: '< 200 MB', maxValue: 200 },
+    });
+    figures.push({ label: 'peak RSS of local-r2 (whole upload section)', value: r2.peakRss() / 1e6, unit: 'MB', better: 'lower' });
+    figures.push({
+      label: 'peak RSS of the signer (max of its two instances)',
+      value: Math.max(signerLoop.peakRss(), signerBehindProxy.peakRss()) / 1e6,
+      unit: 'MB',
+      better: 'lower',
+    });
+    const all = [...skipped, ...errors];
+    return {
+      status: figures.some((f) => f.value != null) ? 'ok' : 'failed',
+      ...(all.length > 0 ? { reason: all.join('; ') } : {}),
+      conditions: [
+        `${size / MiB} MiB random file (disk-backed File in Chromium ${browser.version}); part size ${partSize / MiB} MiB for every browser client; Chute and the baseline with 5 parts in flight, stock Uppy as shipped (one part at a time per file).`,
+        `Median of ${reps} run(s) per client and condition, order rotated per repetition; every stored object's size checked, and its bytes read back and compared once per client and condition.`,
+        'Figures are wall time from the start of the upload to the completed object; curl and aws include process start-up. Browser clients talk to the signer (Chute signer as a child process) and to local-r2 (CLI child process).',
+        'The 40 ms condition puts a TCP delay proxy (20 ms each way per chunk) in front of both the store and the signer.',
+      ].join(' '),
+      figures,
+      extra: { ratesMBps: Object.fromEntries(rates), longTasks: Object.fromEntries(longTasks), heapMB: heap },
+    };
+  } finally {
+    await closeAll();
+  }
 }

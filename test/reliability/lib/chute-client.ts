@@ -23,6 +23,8 @@ export interface ClientOptions {
   concurrency?: number;
   /** Attempts per part before the upload fails. */
   maxAttempts?: number;
+  /** Attempts per signer call (network errors, 5xx, 429). */
+  signerAttempts?: number;
   /** Parts signed per sign call. */
   signBatch?: number;
   /** Records each signer call's latency (ms), for p99. */
@@ -63,7 +65,21 @@ export async function crc64nvme(data: Uint8Array): Promise<string> {
 export class ChuteClient {
   constructor(readonly opts: ClientOptions) {}
 
+  /** One signer call; network errors, 5xx and 429 are retried with backoff (as the widget does). */
   async call<T>(method: string, route: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+    const max = this.opts.signerAttempts ?? 8;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.callOnce<T>(method, route, body, headers);
+      } catch (err) {
+        const retryable = !(err instanceof SignerError) || err.status >= 500 || err.status === 429;
+        if (!retryable || attempt >= max) throw err;
+      }
+      await sleep(Math.min(2000, 50 * 2 ** attempt) * (0.5 + Math.random()));
+    }
+  }
+
+  async callOnce<T>(method: string, route: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
     const t0 = performance.now();
     const res = await fetch(`${this.opts.signerUrl}${route}`, {
       method,
