@@ -1,0 +1,160 @@
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import {
+  ALGORITHMS,
+  type ChecksumAlgorithm,
+  createHasher,
+  decodeChecksum,
+  decodeContentMd5,
+  type Hasher,
+  headerName,
+  parseAlgorithm,
+} from '../checksums.js';
+import { S3Error } from '../errors.js';
+import { AwsChunkedDecoder } from './aws-chunked.js';
+import { type Ctx, h, q } from './context.js';
+
+/** The decoded request body plus what must be checked once it has been read. */
+export interface BodySource {
+  stream: Readable;
+  /** Declared (decoded) length in bytes. */
+  length: number;
+  /** False when the request declared no length at all. */
+  known: boolean;
+  trailers(): Map<string, string>;
+}
+
+export function bodySource(ctx: Ctx): BodySource {
+  const mode = ctx.auth.payload;
+  const encoding = (h(ctx, 'content-encoding') ?? '').toLowerCase();
+  const chunked = mode.startsWith('streaming-') || encoding.split(',').some((e) => e.trim() === 'aws-chunked');
+  if (chunked) {
+    const decoded = h(ctx, 'x-amz-decoded-content-length');
+    if (decoded === undefined || !/^\d+$/.test(decoded)) throw new S3Error('MissingContentLength');
+    const signer = mode === 'streaming-signed' || mode === 'streaming-signed-trailer' ? ctx.auth.chunkSigner : undefined;
+    const withTrailer = mode !== 'streaming-signed' && h(ctx, 'x-amz-trailer') !== undefined;
+    const decoder = new AwsChunkedDecoder(signer, withTrailer);
+    ctx.req.on('error', (e) => decoder.destroy(e));
+    ctx.req.pipe(decoder);
+    return { stream: decoder, length: Number(decoded), known: true, trailers: () => decoder.trailers };
+  }
+  const cl = h(ctx, 'content-length');
+  if (cl === undefined || !/^\d+$/.test(cl)) {
+    if (ctx.req.headers['transfer-encoding'] !== undefined) throw new S3Error('MissingContentLength');
+    return { stream: ctx.req, length: 0, known: false, trailers: () => new Map() };
+  }
+  return { stream: ctx.req, length: Number(cl), known: true, trailers: () => new Map() };
+}
+
+/** The checksums a write request asked for: Content-MD5 and at most one x-amz-checksum-*. */
+export interface WantedChecksums {
+  md5?: Buffer;
+  alg?: ChecksumAlgorithm;
+  /** The expected digest, when sent in a header or the (presigned) query string. */
+  value?: Buffer;
+  /** The expected digest arrives as an aws-chunked trailer. */
+  trailer?: boolean;
+}
+
+export function wantedChecksums(ctx: Ctx): WantedChecksums {
+  const out: WantedChecksums = {};
+  const md5 = h(ctx, 'content-md5');
+  if (md5 !== undefined) out.md5 = decodeContentMd5(md5);
+  const found: [ChecksumAlgorithm, string | undefined][] = [];
+  for (const alg of ALGORITHMS) {
+    const name = headerName(alg);
+    const v = h(ctx, name) ?? q(ctx, name) ?? q(ctx, name.replace('x-amz-', 'X-Amz-'));
+    if (v !== undefined) found.push([alg, v]);
+  }
+  const trailer = h(ctx, 'x-amz-trailer');
+  if (trailer !== undefined) {
+    const names = trailer.split(',').map((s) => s.trim().toLowerCase());
+    for (const n of names) {
+      const alg = ALGORITHMS.find((a) => headerName(a) === n);
+      if (!alg) throw new S3Error('InvalidRequest', `The trailer '${n}' is not supported.`);
+      found.push([alg, undefined]);
+    }
+  }
+  if (found.length > 1) throw new S3Error('InvalidRequest', 'You can only specify one non-default checksum at a time.');
+  const declared = parseAlgorithm(h(ctx, 'x-amz-sdk-checksum-algorithm') ?? q(ctx, 'x-amz-sdk-checksum-algorithm'));
+  const [hit] = found;
+  if (hit) {
+    if (out.md5) throw new S3Error('InvalidRequest', 'You can only specify one non-default checksum at a time.');
+    if (declared && declared !== hit[0])
+      throw new S3Error('InvalidRequest', 'x-amz-sdk-checksum-algorithm does not match the checksum sent.');
+    out.alg = hit[0];
+    if (hit[1] === undefined) out.trailer = true;
+    else out.value = decodeChecksum(hit[0], hit[1]);
+  } else if (declared) {
+    throw new S3Error('InvalidRequest', `x-amz-sdk-checksum-algorithm ${declared} was sent without its checksum value.`);
+  }
+  return out;
+}
+
+/** Hashes a body as it streams; `verify()` then checks every digest the request promised. */
+export class BodyVerifier {
+  size = 0;
+  private readonly hashers: [string, Hasher][] = [];
+  private constructor(
+    private readonly ctx: Ctx,
+    private readonly wanted: WantedChecksums,
+  ) {}
+
+  /** `extra` algorithms are computed too (e.g. the upload's algorithm for a part that did not send one). */
+  static async create(ctx: Ctx, wanted: WantedChecksums, extra: ChecksumAlgorithm[] = []) {
+    const v = new BodyVerifier(ctx, wanted);
+    v.hashers.push(['MD5', await createHasher('MD5')]);
+    const algs = new Set(extra);
+    if (wanted.alg) algs.add(wanted.alg);
+    for (const a of algs) v.hashers.push([a, await createHasher(a)]);
+    if (ctx.auth.payload === 'sha256') v.hashers.push(['payload', wrap(createHash('sha256'))]);
+    return v;
+  }
+
+  update = (chunk: Buffer) => {
+    this.size += chunk.length;
+    for (const [, hs] of this.hashers) hs.update(chunk);
+  };
+
+  /** Returns MD5 and every computed digest, after checking them against what the request declared. */
+  verify(source: BodySource): Map<string, Buffer> {
+    if (this.size !== source.length) throw new S3Error('IncompleteBody');
+    const digests = new Map(this.hashers.map(([a, hs]) => [a, hs.digest()] as const));
+    const payload = digests.get('payload');
+    if (payload && payload.toString('hex') !== this.ctx.auth.sha256) throw new S3Error('XAmzContentSHA256Mismatch');
+    if (this.wanted.md5 && !this.wanted.md5.equals(digests.get('MD5') as Buffer))
+      throw new S3Error('BadDigest', 'The Content-MD5 you specified did not match what we received.');
+    const alg = this.wanted.alg;
+    if (alg) {
+      let expected = this.wanted.value;
+      if (this.wanted.trailer) {
+        const t = source.trailers().get(headerName(alg));
+        if (t === undefined) throw new S3Error('InvalidRequest', `The trailing ${headerName(alg)} was not sent.`);
+        expected = decodeChecksum(alg, t);
+      }
+      if (!expected?.equals(digests.get(alg) as Buffer))
+        throw new S3Error('BadDigest', `The ${alg} you specified did not match the calculated checksum.`);
+    }
+    return digests;
+  }
+}
+
+function wrap(hash: ReturnType<typeof createHash>): Hasher {
+  return { update: (c) => hash.update(c), digest: () => hash.digest() };
+}
+
+/** Reads a small request body (XML) fully, with a size cap, verifying any declared digests. */
+export async function readSmallBody(ctx: Ctx, max: number): Promise<Buffer> {
+  const source = bodySource(ctx);
+  if (source.length > max) throw new S3Error('EntityTooLarge', `The request body must not exceed ${max} bytes.`);
+  const verifier = await BodyVerifier.create(ctx, wantedChecksums(ctx));
+  const chunks: Buffer[] = [];
+  for await (const chunk of source.stream as AsyncIterable<Buffer>) {
+    verifier.update(chunk);
+    if (verifier.size > max) throw new S3Error('EntityTooLarge', `The request body must not exceed ${max} bytes.`);
+    chunks.push(chunk);
+  }
+  if (!source.known) source.length = verifier.size;
+  verifier.verify(source);
+  return Buffer.concat(chunks);
+}

@@ -1,0 +1,215 @@
+import { mkdir } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { Authenticator, type Credentials } from './auth.js';
+import { errorXml, S3Error } from './errors.js';
+import { type App, type Ctx, parseQuery, send } from './http/context.js';
+import { type CorsRule, corsForRequest, preflight } from './http/cors.js';
+import { checkKey, validBucketName } from './keys.js';
+import { sweep } from './lifecycle.js';
+import { route } from './router.js';
+import { BlobStore } from './store/blobs.js';
+import { MetaDb } from './store/db.js';
+
+/** Documented development credentials (never use them for anything real). */
+export const DEFAULT_ACCESS_KEY_ID = 'local-r2-access-key-id';
+export const DEFAULT_SECRET_ACCESS_KEY = 'local-r2-secret-access-key';
+export const DEFAULT_CREDENTIALS: Credentials = {
+  accessKeyId: DEFAULT_ACCESS_KEY_ID,
+  secretAccessKey: DEFAULT_SECRET_ACCESS_KEY,
+};
+
+export interface LocalR2Options {
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 0: a free port. */
+  port?: number;
+  /** Where metadata (SQLite) and object bytes live. Created if missing. */
+  dataDir: string;
+  /** Default DEFAULT_CREDENTIALS. */
+  credentials?: Credentials | Credentials[];
+  /** Buckets to create at start (existing ones are kept). */
+  buckets?: string[];
+  /** Clock, injectable so tests can move time (expiry, lifecycle). */
+  now?: () => number;
+  /** How often lifecycle rules run; default 60 s. 0 disables the timer (sweep() still works). */
+  sweepIntervalMs?: number;
+  /** Called with unexpected server errors (default: console.error). */
+  onError?: (msg: string, err?: unknown) => void;
+}
+
+export interface LocalR2 {
+  /** e.g. http://127.0.0.1:9000 — use with forcePathStyle: true and region 'auto'. */
+  endpoint: string;
+  host: string;
+  port: number;
+  credentials: Credentials;
+  /** Runs the lifecycle rules now (abort stale multipart uploads, expire objects). */
+  sweep(): Promise<{ aborted: number; expired: number }>;
+  close(): Promise<void>;
+}
+
+const MAX_HEADER_BYTES = 16 * 1024;
+/** Error replies drain up to this much unread body to keep the connection; larger ones close it. */
+const DRAIN_LIMIT = 1024 * 1024;
+
+function splitPath(rawPath: string): { bucket?: string; key?: string } {
+  const decode = (s: string) => {
+    try {
+      return decodeURIComponent(s);
+    } catch {
+      throw new S3Error('InvalidArgument', 'The request path is not valid percent-encoded UTF-8.');
+    }
+  };
+  if (!rawPath.startsWith('/')) throw new S3Error('InvalidArgument', 'The request path must start with /.');
+  const rest = rawPath.slice(1);
+  if (rest === '') return {};
+  const slash = rest.indexOf('/');
+  if (slash === -1 || slash === rest.length - 1) return { bucket: decode(slash === -1 ? rest : rest.slice(0, slash)) };
+  return { bucket: decode(rest.slice(0, slash)), key: decode(rest.slice(slash + 1)) };
+}
+
+function sendError(ctx: Ctx, err: unknown) {
+  const { req, res } = ctx;
+  let e: S3Error;
+  if (err instanceof S3Error) e = err;
+  else {
+    const code = (err as NodeJS.ErrnoException | undefined)?.code;
+    if (code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ECONNRESET' || req.destroyed || res.destroyed) {
+      e = new S3Error('IncompleteBody');
+    } else {
+      ctx.app.log('local-r2: unexpected error', err);
+      e = new S3Error('InternalError');
+    }
+  }
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  // R2 sends no CORS headers with ExpiredRequest, so the browser cannot read that error.
+  if (e.code === 'ExpiredRequest') ctx.cors = {};
+  if (!req.complete) {
+    const declared = Number(req.headers['content-length'] ?? Number.POSITIVE_INFINITY);
+    if (declared <= DRAIN_LIMIT) req.resume();
+    else res.setHeader('connection', 'close');
+  }
+  send(ctx, e.status, { 'content-type': 'application/xml' }, ctx.method === 'HEAD' ? undefined : errorXml(e));
+}
+
+async function handle(app: App, req: IncomingMessage, res: ServerResponse) {
+  const url = req.url ?? '/';
+  const qi = url.indexOf('?');
+  const rawPath = qi === -1 ? url : url.slice(0, qi);
+  const ctx: Ctx = {
+    app,
+    req,
+    res,
+    method: req.method ?? 'GET',
+    bucket: undefined,
+    key: undefined,
+    query: {},
+    headers: req.headers,
+    auth: { presigned: false, payload: 'unsigned' },
+    cors: {},
+  };
+  res.setHeader('server', 'local-r2');
+  try {
+    ctx.query = parseQuery(qi === -1 ? '' : url.slice(qi + 1));
+    const { bucket, key } = splitPath(rawPath);
+    ctx.bucket = bucket;
+    ctx.key = key;
+    if (bucket !== undefined && !validBucketName(bucket)) throw new S3Error('InvalidBucketName');
+    if (key !== undefined) checkKey(key);
+    const row = bucket === undefined ? undefined : app.db.getBucket(bucket);
+    const rules = row?.cors ? (JSON.parse(row.cors) as CorsRule[]) : null;
+    if (ctx.method === 'OPTIONS') {
+      if (bucket === undefined) throw new S3Error('MethodNotAllowed');
+      if (!row) throw new S3Error('NoSuchBucket');
+      return send(ctx, 200, preflight(rules, req.headers));
+    }
+    ctx.cors = corsForRequest(rules, req.headers, ctx.method);
+    ctx.auth = await app.auth.verify({ method: ctx.method, rawPath, query: ctx.query, headers: req.headers });
+    await route(ctx)(ctx);
+  } catch (err) {
+    sendError(ctx, err);
+  }
+}
+
+export async function startLocalR2(options: LocalR2Options): Promise<LocalR2> {
+  const now = options.now ?? Date.now;
+  const creds = options.credentials ?? DEFAULT_CREDENTIALS;
+  const credentials = Array.isArray(creds) ? creds : [creds];
+  if (credentials.length === 0) throw new Error('local-r2: at least one credential pair is required');
+  await mkdir(options.dataDir, { recursive: true });
+  const db = new MetaDb(join(options.dataDir, 'metadata.sqlite'));
+  const blobs = new BlobStore(options.dataDir);
+  const log = options.onError ?? ((msg: string, err?: unknown) => console.error(msg, err));
+  try {
+    await blobs.init();
+    await blobs.collectGarbage(db.referencedFiles());
+    for (const b of options.buckets ?? []) {
+      if (!validBucketName(b)) throw new Error(`local-r2: invalid bucket name '${b}' (3-63 of a-z, 0-9, -)`);
+      db.createBucket(b, now());
+    }
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  const app: App = { db, blobs, auth: new Authenticator(credentials, now), now, log };
+  await sweep(app);
+
+  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 0, keepAliveTimeout: 65_000 }, (req, res) => {
+    void handle(app, req, res);
+  });
+  server.on('clientError', (err, socket) => {
+    if (!socket.writable) return socket.destroy();
+    const e =
+      (err as NodeJS.ErrnoException).code === 'HPE_HEADER_OVERFLOW'
+        ? new S3Error('InvalidRequest', 'Request headers are too large.', 431)
+        : new S3Error('InvalidRequest', 'The HTTP request is malformed.');
+    const body = errorXml(e);
+    socket.end(
+      `HTTP/1.1 ${e.status} ${e.status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const interval = options.sweepIntervalMs ?? 60_000;
+  let sweeping: Promise<unknown> = Promise.resolve();
+  const timer =
+    interval > 0
+      ? setInterval(() => {
+          sweeping = sweep(app).catch((err) => log('local-r2: lifecycle sweep failed', err));
+        }, interval)
+      : undefined;
+  timer?.unref();
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  let closed: Promise<void> | undefined;
+  return {
+    endpoint: `http://${urlHost}:${port}`,
+    host,
+    port,
+    credentials: credentials[0] as Credentials,
+    sweep: () => sweep(app),
+    close() {
+      closed ??= (async () => {
+        if (timer) clearInterval(timer);
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+        await sweeping;
+        db.close();
+      })();
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,127 @@
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, open, readdir, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Segment } from './db.js';
+
+/**
+ * Object bytes live in files named by random ids (never by key), sharded in 256 folders.
+ * A file becomes visible only when a metadata transaction points at it, after it was fully
+ * written and fsynced; files that no metadata points at are deleted at start-up.
+ */
+export class BlobStore {
+  private readonly root: string;
+  /** Files being read: deleting them waits until the last reader is done. */
+  private readonly pins = new Map<string, number>();
+  private readonly doomed = new Set<string>();
+  constructor(dataDir: string) {
+    this.root = join(dataDir, 'blobs');
+  }
+
+  async init() {
+    await mkdir(this.root, { recursive: true });
+    await Promise.all(
+      Array.from({ length: 256 }, (_, i) => mkdir(join(this.root, i.toString(16).padStart(2, '0')), { recursive: true })),
+    );
+  }
+
+  newId(): string {
+    return randomBytes(16).toString('hex');
+  }
+
+  path(id: string): string {
+    return join(this.root, id.slice(0, 2), id);
+  }
+
+  /**
+   * Streams `source` into a new file, calling `onChunk` for every chunk (hashing, limits), then
+   * fsyncs the file and its folder. Throws (and removes the file) if anything fails.
+   */
+  async write(id: string, source: Readable, onChunk: (chunk: Buffer) => void): Promise<void> {
+    const file = this.path(id);
+    try {
+      await pipeline(
+        source,
+        async function* (src: AsyncIterable<Buffer>) {
+          for await (const chunk of src) {
+            onChunk(chunk);
+            yield chunk;
+          }
+        },
+        createWriteStream(file, { flags: 'wx', flush: true, highWaterMark: 1 << 20 }),
+      );
+      const dir = await open(join(this.root, id.slice(0, 2)), 'r');
+      try {
+        await dir.sync();
+      } finally {
+        await dir.close();
+      }
+    } catch (err) {
+      await unlink(file).catch(() => {});
+      throw err;
+    }
+  }
+
+  /** Streams bytes [start, end] (inclusive) of an object made of `segments`. */
+  read(segments: Segment[], start: number, end: number): AsyncGenerator<Buffer> {
+    const self = this;
+    return (async function* () {
+      let offset = 0;
+      for (const [id, size] of segments) {
+        const segStart = offset;
+        offset += size;
+        if (size === 0 || offset <= start) continue;
+        if (segStart > end) break;
+        const from = Math.max(start, segStart) - segStart;
+        const to = Math.min(end, offset - 1) - segStart;
+        yield* createReadStream(self.path(id), { start: from, end: to, highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>;
+      }
+    })();
+  }
+
+  /** Call synchronously right after reading metadata, so a concurrent overwrite cannot delete the files. */
+  pin(segments: Segment[]): () => void {
+    for (const [id] of segments) this.pins.set(id, (this.pins.get(id) ?? 0) + 1);
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      const free: string[] = [];
+      for (const [id] of segments) {
+        const n = (this.pins.get(id) ?? 1) - 1;
+        if (n > 0) this.pins.set(id, n);
+        else {
+          this.pins.delete(id);
+          if (this.doomed.delete(id)) free.push(id);
+        }
+      }
+      void this.remove(free);
+    };
+  }
+
+  /** Best effort: a file left behind is collected at the next start. */
+  async remove(ids: Iterable<string>) {
+    const now: string[] = [];
+    for (const id of ids) {
+      if (this.pins.has(id)) this.doomed.add(id);
+      else now.push(id);
+    }
+    await Promise.all(now.map((id) => unlink(this.path(id)).catch(() => {})));
+  }
+
+  /** Deletes every data file not in `keep` (left by a crash between write and commit). */
+  async collectGarbage(keep: Set<string>): Promise<number> {
+    let removed = 0;
+    for (const shard of await readdir(this.root)) {
+      for (const name of await readdir(join(this.root, shard))) {
+        if (!keep.has(name)) {
+          await unlink(join(this.root, shard, name)).catch(() => {});
+          removed++;
+        }
+      }
+    }
+    return removed;
+  }
+}
