@@ -198,7 +198,7 @@ function parseComplete(xml: string): RequestedPart[] {
 
 export async function completeMultipartUpload(ctx: Ctx) {
   const upload = getUpload(ctx);
-  const requested = parseComplete((await readSmallBody(ctx, 4 * 1024 * 1024)).toString('utf8'));
+  const requested = parseComplete((await readSmallBody(ctx, 4 * 1024 * 1024, false)).toString('utf8'));
   requested.sort((a, b) => a.partNumber - b.partNumber); // R2 sorts instead of InvalidPartOrder
   const alg = upload.checksumAlg as ChecksumAlgorithm | null;
   const type = h(ctx, 'x-amz-checksum-type');

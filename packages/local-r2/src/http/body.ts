@@ -143,11 +143,17 @@ function wrap(hash: ReturnType<typeof createHash>): Hasher {
   return { update: (c) => hash.update(c), digest: () => hash.digest() };
 }
 
-/** Reads a small request body (XML) fully, with a size cap, verifying any declared digests. */
-export async function readSmallBody(ctx: Ctx, max: number): Promise<Buffer> {
+/**
+ * Reads a small request body (XML) fully, with a size cap, verifying any declared digests.
+ * On CompleteMultipartUpload x-amz-checksum-* describe the object, not the body: pass false.
+ */
+export async function readSmallBody(ctx: Ctx, max: number, checksumsDescribeBody = true): Promise<Buffer> {
   const source = bodySource(ctx);
   if (source.length > max) throw new S3Error('EntityTooLarge', `The request body must not exceed ${max} bytes.`);
-  const verifier = await BodyVerifier.create(ctx, wantedChecksums(ctx));
+  const wanted: WantedChecksums = {};
+  const md5 = h(ctx, 'content-md5');
+  if (md5 !== undefined) wanted.md5 = decodeContentMd5(md5);
+  const verifier = await BodyVerifier.create(ctx, checksumsDescribeBody ? wantedChecksums(ctx) : wanted);
   const chunks: Buffer[] = [];
   for await (const chunk of source.stream as AsyncIterable<Buffer>) {
     verifier.update(chunk);
