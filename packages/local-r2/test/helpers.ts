@@ -71,3 +71,53 @@ export async function errorOf(res: Response): Promise<{ status: number; code: st
     body,
   };
 }
+
+/** Sends a raw SigV4-signed request (signed with @smithy/signature-v4, as the SDK does). */
+export async function signedFetch(
+  endpoint: string,
+  req: { method: string; path: string; query?: Record<string, string>; headers?: Record<string, string>; body?: Buffer | string; payloadHash?: string },
+): Promise<Response> {
+  const { SignatureV4 } = await import('@smithy/signature-v4');
+  const { createHash: ch, createHmac } = await import('node:crypto');
+  class Sha256 {
+    private h;
+    constructor(secret?: unknown) {
+      this.h = secret === undefined ? ch('sha256') : createHmac('sha256', Buffer.from(secret as Uint8Array));
+    }
+    update(d: Uint8Array) {
+      this.h.update(d);
+    }
+    async digest() {
+      return new Uint8Array(this.h.digest());
+    }
+    reset() {}
+  }
+  const url = new URL(endpoint);
+  const body = req.body === undefined ? Buffer.alloc(0) : Buffer.from(req.body);
+  const signer = new SignatureV4({ credentials: DEFAULT_CREDENTIALS, region: 'auto', service: 's3', sha256: Sha256, uriEscapePath: false });
+  const headers: Record<string, string> = {
+    host: url.host,
+    'x-amz-content-sha256': req.payloadHash ?? ch('sha256').update(body).digest('hex'),
+    ...req.headers,
+  };
+  if (body.length) headers['content-length'] = String(body.length);
+  const signed = await signer.sign({
+    method: req.method,
+    protocol: 'http:',
+    hostname: url.hostname,
+    port: Number(url.port),
+    path: req.path,
+    query: req.query ?? {},
+    headers,
+  });
+  const qs = Object.entries(req.query ?? {})
+    .map(([k, v]) => (v === '' ? encodeURIComponent(k) : `${encodeURIComponent(k)}=${encodeURIComponent(v)}`))
+    .join('&');
+  const h2 = { ...signed.headers } as Record<string, string>;
+  delete h2.host;
+  return fetch(`${endpoint}${req.path}${qs ? `?${qs}` : ''}`, {
+    method: req.method,
+    headers: h2,
+    ...(body.length ? { body } : {}),
+  });
+}

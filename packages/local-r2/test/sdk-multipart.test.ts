@@ -198,7 +198,7 @@ describe('multipart with the WHEN_REQUIRED client', () => {
     // A concurrent re-upload of part 3 with other bytes; the final re-upload below must win.
     sends.push(h.s3.send(new UploadPartCommand({ Bucket: 'test', Key: 'mp/parallel', UploadId, PartNumber: 3, Body: decoy })));
     await Promise.all(sends);
-    const p3 = await h.s3.send(new UploadPartCommand({ Bucket: 'test', Key: 'mp/parallel', UploadId, PartNumber: 3, Body: parts[2] }));
+    const p3 = await h.s3.send(new UploadPartCommand({ Bucket: 'test', Key: 'mp/parallel', UploadId, PartNumber: 3, Body: parts[2] as Buffer }));
     const listed = await h.s3.send(new ListPartsCommand({ Bucket: 'test', Key: 'mp/parallel', UploadId }));
     expect(listed.Parts?.map((p) => p.ETag)).toEqual(parts.map((p) => `"${md5hex(p)}"`));
     expect(p3.ETag).toBe(`"${md5hex(parts[2] as Buffer)}"`);
