@@ -1,7 +1,7 @@
 // Generated malformed S3 requests for local-r2: mostly validly signed (so they reach the
 // handlers) with hostile parameters, headers, bodies and XML; the rest with broken auth.
 import { createHash } from 'node:crypto';
-import { headerSafe, int, nastyString, pick, type Rand, randomBytes, xmlText } from './fuzz-values.js';
+import { clip, headerSafe, int, nastyString, pick, type Rand, randomBytes, xmlText } from './fuzz-values.js';
 import { makeSigner, type RawRequest, uriEncode } from './sigv4.js';
 
 export interface S3FuzzContext {
@@ -22,7 +22,7 @@ const CHECKSUM_HEADERS = ['x-amz-checksum-crc32', 'x-amz-checksum-crc32c', 'x-am
 function key(r: Rand): string {
   const x = r();
   // Destructive fuzzing stays under fuzz/; the suite keeps a sentinel object elsewhere.
-  if (x < 0.5) return `fuzz/${uriEncode(nastyString(r).slice(0, 300) || 'k')}`;
+  if (x < 0.5) return `fuzz/${uriEncode(clip(nastyString(r), 300) || 'k')}`;
   if (x < 0.7) return `fuzz/${'a/'.repeat(int(r, 1, 600))}`;
   if (x < 0.8) return `fuzz/${uriEncode('x'.repeat(int(r, 1000, 1100)))}`;
   return `fuzz/k${int(r, 0, 20)}`;
@@ -89,11 +89,11 @@ function subresourceQuery(r: Rand, ctx: S3FuzzContext): [string, string][] {
     [['uploadId', up]],
     [['uploadId', up], ['partNumber', partNumber]],
     [['partNumber', partNumber]],
-    [['list-type', '2'], ['max-keys', String(pick(r, [-1, 0, 1, 1001, 1e9, 'x']))], ['prefix', nastyString(r).slice(0, 100)]],
-    [['list-type', '2'], ['continuation-token', nastyString(r).slice(0, 200)], ['start-after', nastyString(r).slice(0, 100)]],
-    [['list-type', '2'], ['delimiter', nastyString(r).slice(0, 10)], ['encoding-type', pick(r, ['url', 'xml', ''])]],
+    [['list-type', '2'], ['max-keys', String(pick(r, [-1, 0, 1, 1001, 1e9, 'x']))], ['prefix', clip(nastyString(r), 100)]],
+    [['list-type', '2'], ['continuation-token', clip(nastyString(r), 200)], ['start-after', clip(nastyString(r), 100)]],
+    [['list-type', '2'], ['delimiter', clip(nastyString(r), 10)], ['encoding-type', pick(r, ['url', 'xml', ''])]],
     [['list-type', '3']],
-    [['uploads', ''], ['max-uploads', String(pick(r, [-5, 0, 1e6, 'q']))], ['key-marker', nastyString(r).slice(0, 50)], ['upload-id-marker', nastyString(r).slice(0, 50)]],
+    [['uploads', ''], ['max-uploads', String(pick(r, [-5, 0, 1e6, 'q']))], ['key-marker', clip(nastyString(r), 50)], ['upload-id-marker', clip(nastyString(r), 50)]],
     [['uploadId', up], ['max-parts', String(pick(r, [-1, 0, 1, 1e9, 'z']))], ['part-number-marker', String(pick(r, [-1, 'x', 10_001]))]],
     [['cors', '']],
     [['lifecycle', '']],
@@ -101,7 +101,7 @@ function subresourceQuery(r: Rand, ctx: S3FuzzContext): [string, string][] {
     [['acl', '']],
     [['tagging', '']],
     [['delete', '']],
-    [[nastyString(r).slice(0, 30) || 'q', nastyString(r).slice(0, 30)]],
+    [[clip(nastyString(r), 30) || 'q', clip(nastyString(r), 30)]],
   ] as [string, string][][]);
 }
 
@@ -153,7 +153,7 @@ export async function generateS3Request(r: Rand, ctx: S3FuzzContext): Promise<Ge
     if (r() < 0.5) {
       const i = int(r, 0, req.query.length - 1);
       const entry = req.query[i];
-      if (entry) req.query[i] = [entry[0], pick(r, ['', '-1', '604801', '99999999999999', 'x', '20200101T000000Z', 'AWS4-HMAC-SHA1', nastyString(r).slice(0, 80)])];
+      if (entry) req.query[i] = [entry[0], pick(r, ['', '-1', '604801', '99999999999999', 'x', '20200101T000000Z', 'AWS4-HMAC-SHA1', clip(nastyString(r), 80)])];
       req.kind = 'presigned-mangled';
     }
   } else if (a < 0.8) {

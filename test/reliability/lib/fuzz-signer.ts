@@ -2,7 +2,7 @@
 // strings, auth headers and routes. Most carry a valid user's credentials so they reach the
 // handlers; some carry a real upload's token (of the same or another user).
 import { ROUTES, UPLOAD_TOKEN_HEADER } from '@chute/protocol';
-import { headerSafe, int, jsonText, mutateJson, nastyString, pick, type Rand } from './fuzz-values.js';
+import { clip, headerSafe, int, jsonText, mutateJson, nastyString, pick, type Rand } from './fuzz-values.js';
 
 export interface SignerFuzzContext {
   users: { id: string; token: string }[];
@@ -27,13 +27,13 @@ function mutateToken(r: Rand, t: string): string {
   if (x < 0.6) return t.slice(0, int(r, 0, t.length));
   if (x < 0.7) return `${t}.${t}`;
   if (x < 0.8) return t.split('.').reverse().join('.');
-  return nastyString(r).slice(0, 5000);
+  return clip(nastyString(r), 5000);
 }
 
 export function generateSignerRequest(r: Rand, ctx: SignerFuzzContext): SignerRequest {
   const user = pick(r, ctx.users);
   const up = pick(r, ctx.uploads);
-  const idRaw = r() < 0.6 ? up.uploadId : nastyString(r).slice(0, 2000);
+  const idRaw = r() < 0.6 ? up.uploadId : clip(nastyString(r), 2000);
   const id = r() < 0.9 ? encodeURIComponent(idRaw) : idRaw.replace(/[^\x21-\x7e]/g, '');
   const token = mutateToken(r, up.token);
   const headers: Record<string, string> = {};
@@ -65,17 +65,17 @@ export function generateSignerRequest(r: Rand, ctx: SignerFuzzContext): SignerRe
     body = mutateJson(r, { key: r() < 0.5 ? up.key : nastyString(r), filename: 'a.txt' });
   } else if (x < 0.76) {
     method = 'GET';
-    path = `${ROUTES.uploads}?${pick(r, ['', 'limit=0', 'limit=-1', 'limit=1001', 'limit=x', `cursor=${encodeURIComponent(nastyString(r).slice(0, 300))}`, 'cursor=&cursor=', '%zz=1'])}`;
+    path = `${ROUTES.uploads}?${pick(r, ['', 'limit=0', 'limit=-1', 'limit=1001', 'limit=x', `cursor=${encodeURIComponent(clip(nastyString(r), 300))}`, 'cursor=&cursor=', '%zz=1'])}`;
   } else if (x < 0.86) {
     path = ROUTES.uppySign;
     body = mutateJson(r, { method: pick(r, ['PUT', 'POST', 'GET', 'DELETE']), key: r() < 0.5 ? up.key : `uploads/${user.id}/x`, uploadId: up.uploadId, partNumber: 1, contentType: 'text/plain' });
   } else if (x < 0.93) {
     method = pick(r, ['POST', 'GET', 'DELETE']);
-    path = `/api/uppy/s3/${pick(r, ['create', 'parts', 'complete', 'abort'])}?${pick(r, ['', `token=${encodeURIComponent(token)}`, `token=${encodeURIComponent(nastyString(r).slice(0, 200))}&uploadId=${id}`, 'uploads'])}`;
+    path = `/api/uppy/s3/${pick(r, ['create', 'parts', 'complete', 'abort'])}?${pick(r, ['', `token=${encodeURIComponent(token)}`, `token=${encodeURIComponent(clip(nastyString(r), 200))}&uploadId=${id}`, 'uploads'])}`;
     body = r() < 0.5 ? undefined : { raw: nastyString(r) };
   } else {
     method = pick(r, ['GET', 'PUT', 'PATCH', 'OPTIONS', 'HEAD', 'DELETE', 'POST']);
-    path = pick(r, ['/', '/api', '/api/', '/api/uploads/', '/api/uploads//parts', `/api/${encodeURIComponent(nastyString(r).slice(0, 100))}`, '/api/uploads/%2e%2e/complete', '/api/uppy/sign']);
+    path = pick(r, ['/', '/api', '/api/', '/api/uploads/', '/api/uploads//parts', `/api/${encodeURIComponent(clip(nastyString(r), 100))}`, '/api/uploads/%2e%2e/complete', '/api/uppy/sign']);
     if (method === 'OPTIONS') {
       headers.origin = headerSafe(pick(r, ['http://evil.example', 'null', nastyString(r)]));
       headers['access-control-request-method'] = 'POST';

@@ -50,7 +50,13 @@ const NASTY = [
 export function nastyString(r: Rand): string {
   const x = r();
   if (x < 0.6) return pick(r, NASTY);
-  if (x < 0.8) return Array.from({ length: int(r, 1, 40) }, () => String.fromCharCode(int(r, 0, 0xffff))).join('');
+  if (x < 0.8) {
+    // Any code point but lone surrogates (they are not valid in any UTF-8 request).
+    return Array.from({ length: int(r, 1, 40) }, () => {
+      const cp = int(r, 0, 0x10ffff);
+      return String.fromCodePoint(cp >= 0xd800 && cp <= 0xdfff ? cp - 0x800 : cp);
+    }).join('');
+  }
   return 'x'.repeat(int(r, 1, 5000));
 }
 
@@ -87,7 +93,7 @@ export function randomJsonValue(r: Rand, depth = 0): unknown {
   if (depth > 3 || x < 0.3) return nastyNumber(r);
   if (x < 0.6) return nastyString(r);
   if (x < 0.8) return Array.from({ length: int(r, 0, 4) }, () => randomJsonValue(r, depth + 1));
-  return Object.fromEntries(Array.from({ length: int(r, 0, 4) }, () => [nastyString(r).slice(0, 30), randomJsonValue(r, depth + 1)]));
+  return Object.fromEntries(Array.from({ length: int(r, 0, 4) }, () => [clip(nastyString(r), 30), randomJsonValue(r, depth + 1)]));
 }
 
 /** Mutates a valid JSON object: change, drop or add fields, recursively. */
@@ -106,7 +112,7 @@ export function mutateJson(r: Rand, v: unknown, depth = 0): unknown {
       else if (y < 0.35) delete o[k];
       else if (y < 0.6) o[k] = mutateJson(r, o[k], depth + 1);
     }
-    if (r() < 0.2) o[nastyString(r).slice(0, 40)] = randomJsonValue(r);
+    if (r() < 0.2) o[clip(nastyString(r), 40)] = randomJsonValue(r);
     if (r() < 0.05) Object.defineProperty(o, '__proto__', { value: { polluted: true }, enumerable: true });
     return o;
   }
@@ -139,3 +145,6 @@ export function xmlText(r: Rand, root: string, inner: string): string {
   if (x < 0.92) return `<Wrong>${inner}</Wrong>`;
   return nastyString(r);
 }
+
+/** Cuts by code points, so a cut never leaves half a surrogate pair. */
+export const clip = (s: string, n: number) => Array.from(s).slice(0, n).join('');

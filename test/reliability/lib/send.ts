@@ -7,6 +7,8 @@ export interface Sent {
   body: string;
   /** The server closed the connection without an answer. */
   closed?: boolean;
+  /** No answer within the timeout (the server hung on this request). */
+  timedOut?: boolean;
   /** Node refused to send it (e.g. an invalid header character): not a server outcome. */
   unsendable?: boolean;
 }
@@ -15,7 +17,7 @@ export function send(
   base: URL,
   req: { method: string; path: string; headers: Record<string, string>; body?: Buffer | string },
   agent: http.Agent,
-  timeoutMs = 30_000,
+  timeoutMs = 10_000,
 ): Promise<Sent> {
   return new Promise((resolve) => {
     let r: http.ClientRequest;
@@ -35,8 +37,12 @@ export function send(
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
       res.on('error', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
     });
-    r.on('timeout', () => r.destroy(new Error('timeout')));
-    r.on('error', (err) => resolve({ status: 0, body: String(err), closed: true }));
+    let timedOut = false;
+    r.on('timeout', () => {
+      timedOut = true;
+      r.destroy(new Error('timeout'));
+    });
+    r.on('error', (err) => resolve({ status: 0, body: String(err), ...(timedOut ? { timedOut } : { closed: true }) }));
     try {
       if (req.body !== undefined) r.write(req.body);
       r.end();

@@ -101,9 +101,13 @@ export function spawnService(opts: SpawnOptions): Promise<Service> {
 
 /** local-r2's CLI on loopback (port 0 = a free port; pass the old port to restart in place). */
 export function startLocalR2Process(dataDir: string, bucket: string, port = 0, extraArgs: string[] = []): Promise<Service> {
+  const hasCli = existsSync(path.join(repoRoot, 'packages/local-r2/src/cli.ts')) || existsSync(path.join(repoRoot, 'packages/local-r2/dist/cli.js'));
+  const entry = hasCli
+    ? nodeEntry('packages/local-r2', 'cli')
+    : ['--conditions=source', '--import', 'tsx', path.join(path.dirname(fileURLToPath(import.meta.url)), 'local-r2-host.ts')];
   return spawnService({
     args: [
-      ...nodeEntry('packages/local-r2', 'cli'),
+      ...entry,
       ...['--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir, '--bucket', bucket],
       ...extraArgs,
     ],
