@@ -72,11 +72,23 @@ export async function errorOf(res: Response): Promise<{ status: number; code: st
   };
 }
 
+export interface RawRequest {
+  method: string;
+  path: string;
+  query?: Record<string, string>;
+  headers?: Record<string, string>;
+  body?: Buffer | string;
+  payloadHash?: string;
+}
+
 /** Sends a raw SigV4-signed request (signed with @smithy/signature-v4, as the SDK does). */
-export async function signedFetch(
-  endpoint: string,
-  req: { method: string; path: string; query?: Record<string, string>; headers?: Record<string, string>; body?: Buffer | string; payloadHash?: string },
-): Promise<Response> {
+export async function signedFetch(endpoint: string, req: RawRequest): Promise<Response> {
+  const { url, headers, body } = await signRaw(endpoint, req);
+  return fetch(url, { method: req.method, headers, ...(body.length ? { body } : {}) });
+}
+
+/** Signs a raw request; returns the URL and headers to send (host excluded). */
+export async function signRaw(endpoint: string, req: RawRequest) {
   const { SignatureV4 } = await import('@smithy/signature-v4');
   const { createHash: ch, createHmac } = await import('node:crypto');
   class Sha256 {
@@ -100,7 +112,7 @@ export async function signedFetch(
     'x-amz-content-sha256': req.payloadHash ?? ch('sha256').update(body).digest('hex'),
     ...req.headers,
   };
-  if (body.length) headers['content-length'] = String(body.length);
+  if (body.length && req.headers?.['transfer-encoding'] === undefined) headers['content-length'] = String(body.length);
   const signed = await signer.sign({
     method: req.method,
     protocol: 'http:',
@@ -115,9 +127,5 @@ export async function signedFetch(
     .join('&');
   const h2 = { ...signed.headers } as Record<string, string>;
   delete h2.host;
-  return fetch(`${endpoint}${req.path}${qs ? `?${qs}` : ''}`, {
-    method: req.method,
-    headers: h2,
-    ...(body.length ? { body } : {}),
-  });
+  return { url: `${endpoint}${req.path}${qs ? `?${qs}` : ''}`, headers: h2, body };
 }
