@@ -25,6 +25,8 @@ export interface ClientOptions {
   maxAttempts?: number;
   /** Attempts per signer call (network errors, 5xx, 429). */
   signerAttempts?: number;
+  /** Files at least this large go multipart (the widget's default: 16 MiB). */
+  multipartThreshold?: number;
   /** Parts signed per sign call. */
   signBatch?: number;
   /** Records each signer call's latency (ms), for p99. */
@@ -108,7 +110,16 @@ export class ChuteClient {
   /** Uploads `data` (whole-file CRC64NVME verified by the store at complete). */
   async upload(name: string, data: Buffer, type = 'application/octet-stream'): Promise<UploadResult> {
     const created = createUploadResponseSchema.parse(
-      await this.call('POST', ROUTES.uploads, { name, type, size: data.length, checksumAlgorithm: 'CRC64NVME' }),
+      await this.call('POST', ROUTES.uploads, {
+        name,
+        type,
+        size: data.length,
+        checksumAlgorithm: 'CRC64NVME',
+        // Like the widget: the client picks single vs multipart; a single PUT signs the file's MD5.
+        ...(data.length >= (this.opts.multipartThreshold ?? 16 * 1024 * 1024)
+          ? { multipart: true }
+          : { multipart: false, md5: createHash('md5').update(data).digest('base64') }),
+      }),
     );
     if (created.type === 'single') {
       const res = await this.putWithRetry(created.request.url, created.request.headers, data, async () => null);
