@@ -114,6 +114,8 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse) {
     cors: {},
   };
   res.setHeader('server', 'local-r2');
+  // The injectable clock is the server's clock: SDKs correct their skew from this header.
+  res.setHeader('date', new Date(app.now()).toUTCString());
   try {
     ctx.query = parseQuery(qi === -1 ? '' : url.slice(qi + 1));
     const { bucket, key } = splitPath(rawPath);

@@ -141,7 +141,7 @@ describe('multipart rules are checked at Complete with R2’s codes', () => {
   async function upload(sizes: number[]) {
     const key = `rules/${Math.random()}`;
     const { UploadId } = await h.s3.send(new CreateMultipartUploadCommand({ Bucket: 'test', Key: key }));
-    const parts = [];
+    const parts: { PartNumber: number; ETag: string }[] = [];
     for (const [i, n] of sizes.entries()) {
       const r = await h.s3.send(new UploadPartCommand({ Bucket: 'test', Key: key, UploadId, PartNumber: i + 1, Body: random(n) }));
       parts.push({ PartNumber: i + 1, ETag: r.ETag as string });

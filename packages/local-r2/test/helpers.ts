@@ -32,7 +32,7 @@ export async function harness(opts: Partial<LocalR2Options> = {}): Promise<Harne
   const r2 = await startLocalR2({ dataDir: dir, buckets: ['test'], sweepIntervalMs: 0, ...opts });
   const s3 = client(r2.endpoint, { requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
   const s3Default = client(r2.endpoint);
-  return {
+  const self: Harness = {
     r2,
     dir,
     s3,
@@ -40,10 +40,11 @@ export async function harness(opts: Partial<LocalR2Options> = {}): Promise<Harne
     async stop() {
       s3.destroy();
       s3Default.destroy();
-      await r2.close();
+      await self.r2.close();
       await rm(dir, { recursive: true, force: true });
     },
   };
+  return self;
 }
 
 export const md5hex = (b: Uint8Array) => createHash('md5').update(b).digest('hex');
