@@ -42,6 +42,8 @@ export interface UploadResult {
   checksum?: string;
   partRetries: number;
   uploadId?: string;
+  /** Parts found in the store with the right ETag and kept (resume). */
+  keptParts?: number;
 }
 
 export class SignerError extends Error {
@@ -185,6 +187,7 @@ export class ChuteClient {
       size: done.size,
       partRetries: retries,
       uploadId,
+      keptParts: kept.size,
       ...(done.checksum ? { checksum: done.checksum.value } : {}),
     };
   }
