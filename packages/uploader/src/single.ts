@@ -1,5 +1,5 @@
 // Small files: hash the whole file in a worker, ask the signer for one PUT with Content-MD5
-// and the CRC64NVME signed in, send it, and check the ETag the bucket returns.
+// signed in, send it, and check the ETag (and any checksum) the bucket returns.
 import { CHECKSUM_HEADERS } from '@chute/protocol';
 import { hexToBase64, normalizeEtag } from './encoding.js';
 import { UploaderError } from './errors.js';
@@ -23,7 +23,6 @@ export async function runSingle(d: UploadDriver): Promise<UploadResult> {
         : undefined;
 
   const sign = async (signal: AbortSignal): Promise<SignedTarget> => {
-    const checksum = checksumOf();
     const created = await ctx.signer.create(
       {
         name: file.name,
@@ -31,8 +30,8 @@ export async function runSingle(d: UploadDriver): Promise<UploadResult> {
         size: file.size,
         multipart: false,
         checksumAlgorithm: algorithm,
+        // One checksum per request (R2 refuses two): Content-MD5, which the ETag echoes back.
         md5: hexToBase64(digest.md5 as string),
-        ...(checksum ? { checksum } : {}),
         ...(ctx.options.metadata ? { metadata: ctx.options.metadata } : {}),
       },
       signal,

@@ -1,0 +1,125 @@
+// Test harness: drives @chute/uploader (and stock @uppy/aws-s3 with Chute's signRequest helper)
+// from Playwright through `window.harness`. Only JSON crosses the boundary.
+import { ChuteEngine, type EngineChecksum, systemClock, type Upload, UploaderError } from '@chute/uploader';
+import { chuteAwsS3Options } from '@chute/uploader/uppy';
+import AwsS3 from '@uppy/aws-s3';
+import Uppy from '@uppy/core';
+
+export interface HarnessOptions {
+  concurrency?: number;
+  partSize?: number;
+  multipartThreshold?: number;
+  checksumAlgorithm?: EngineChecksum;
+  stallTimeoutMs?: number;
+  /** Send these bytes wrong (after hashing) on the given attempt of the given part. */
+  corrupt?: { partNumber: number; attempt: number };
+  /** Make the engine's clock run behind by this much (URLs look fresh when they have expired). */
+  clockSkewMs?: number;
+}
+
+const log = {
+  statuses: [] as string[],
+  hashed: {} as Record<number, number>,
+  uploaded: [] as number[],
+  kept: [] as number[],
+  retries: [] as string[],
+  longTasks: [] as number[],
+  corrupted: 0,
+};
+
+let engine: ChuteEngine | undefined;
+let current: Upload | undefined;
+let pending: Promise<unknown> | undefined;
+
+function pickedFile(): File {
+  const file = (document.getElementById('file') as HTMLInputElement).files?.[0];
+  if (!file) throw new Error('no file selected');
+  return file;
+}
+
+function makeEngine(o: HarnessOptions): ChuteEngine {
+  const skew = o.clockSkewMs ?? 0;
+  return new ChuteEngine({
+    endpoint: '',
+    concurrency: o.concurrency ?? 4,
+    partSize: o.partSize ?? 5 * 1024 * 1024,
+    multipartThreshold: o.multipartThreshold ?? 5 * 1024 * 1024,
+    checksumAlgorithm: o.checksumAlgorithm ?? 'CRC64NVME',
+    stallTimeoutMs: o.stallTimeoutMs ?? 30_000,
+    retry: { maxRetries: 10, baseDelayMs: 250, maxDelayMs: 2_000 },
+    clock: { now: () => Date.now() - skew, sleep: systemClock.sleep },
+    ...(o.corrupt
+      ? {
+          testHooks: {
+            partBody: ({ partNumber, attempt }, body) => {
+              if (partNumber !== o.corrupt?.partNumber || attempt !== o.corrupt.attempt) return body;
+              log.corrupted++;
+              // Same length, one byte flipped: only the Content-MD5 check can catch it.
+              return new Blob([body.slice(0, 100), new Uint8Array([0x5a]), body.slice(101)]);
+            },
+          },
+        }
+      : {}),
+  });
+}
+
+function start(o: HarnessOptions = {}) {
+  engine ??= makeEngine(o);
+  const upload = engine.add(pickedFile());
+  current = upload;
+  upload.on('status', (s) => log.statuses.push(s));
+  upload.on('part-hashed', (n) => {
+    log.hashed[n] = (log.hashed[n] ?? 0) + 1;
+  });
+  upload.on('part-uploaded', (n) => log.uploaded.push(n));
+  upload.on('part-kept', (n) => log.kept.push(n));
+  upload.on('retry', (r) => log.retries.push(`${r.partNumber ?? '-'}: ${r.reason}`));
+  pending = upload.start().then(
+    (result) => ({ ok: true as const, result, peak: engine?.inFlight.peak ?? 0 }),
+    (err: unknown) => ({
+      ok: false as const,
+      error: err instanceof UploaderError ? { code: err.code, message: err.message } : { code: 'unknown', message: String(err) },
+    }),
+  );
+  return { id: upload.id };
+}
+
+function observeLongTasks() {
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) log.longTasks.push(Math.round(entry.duration));
+  }).observe({ type: 'longtask', buffered: false });
+}
+
+async function stockUppy(partSize: number) {
+  const uppy = new Uppy({ id: 'stock', autoProceed: false });
+  uppy.use(AwsS3, { ...chuteAwsS3Options({ uppy, endpoint: '', partSize, multipartThreshold: partSize }), limit: 2 });
+  const file = pickedFile();
+  uppy.addFile({ name: file.name, type: file.type || 'application/octet-stream', data: file });
+  const errors: string[] = [];
+  uppy.on('upload-error', (_f, err) => errors.push(err.message));
+  const result = await uppy.upload();
+  const ok = result?.successful?.[0];
+  return {
+    ok: Boolean(ok) && errors.length === 0,
+    errors,
+    key: (ok?.response?.body as { key?: string } | undefined)?.key,
+  };
+}
+
+Object.assign(window, {
+  harness: {
+    log,
+    start,
+    wait: () => pending,
+    upload: (o?: HarnessOptions) => {
+      start(o);
+      return pending;
+    },
+    pause: () => current?.pause(),
+    resume: () => current?.resume(),
+    cancel: () => current?.cancel(),
+    status: () => current?.status,
+    observeLongTasks,
+    stockUppy,
+  },
+});
