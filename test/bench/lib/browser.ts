@@ -31,7 +31,7 @@ export async function launchChromium(): Promise<Browser> {
     ],
   });
   const page = context.pages()[0] ?? (await context.newPage());
-  const version = context.browser()?.version() ?? (await page.evaluate(() => navigator.userAgent));
+  const version = context.browser()?.version() ?? (await page.evaluate(() => (globalThis as unknown as { navigator: { userAgent: string } }).navigator.userAgent));
   return {
     context,
     page,
