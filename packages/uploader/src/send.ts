@@ -118,10 +118,12 @@ export async function sendWithRecovery(d: UploadDriver, t: SendTarget): Promise<
       }
       // A CORS-less error response (e.g. an expiry 403 from a proxy) looks like a network error:
       // after two of them, a fresh URL costs one signer call and rules that out.
-      if (retries >= 2 && err.failure.kind !== 'http') t.invalidate();
+      const opaque = retries >= 2 && err.failure.kind !== 'http';
+      if (opaque) t.invalidate();
       const delayMs = backoffDelay(options.retry, retries);
       d.setStatus('retrying');
-      d.emitEvent('retry', { ...partOf(t), attempt: retries, reason: err.message, delayMs });
+      const reason = opaque ? `${err.message} (again): resign in case the URL expired` : err.message;
+      d.emitEvent('retry', { ...partOf(t), attempt: retries, reason, delayMs });
       await clock.sleep(delayMs, d.signal).catch(() => undefined);
     } finally {
       if (release) {

@@ -15,6 +15,7 @@ export interface HarnessOptions {
   corrupt?: { partNumber: number; attempt: number };
   /** Make the engine's clock run behind by this much (URLs look fresh when they have expired). */
   clockSkewMs?: number;
+  signBatchSize?: number;
 }
 
 const log = {
@@ -46,6 +47,7 @@ function makeEngine(o: HarnessOptions): ChuteEngine {
     multipartThreshold: o.multipartThreshold ?? 5 * 1024 * 1024,
     checksumAlgorithm: o.checksumAlgorithm ?? 'CRC64NVME',
     stallTimeoutMs: o.stallTimeoutMs ?? 30_000,
+    ...(o.signBatchSize ? { signBatchSize: o.signBatchSize } : {}),
     retry: { maxRetries: 10, baseDelayMs: 250, maxDelayMs: 2_000 },
     clock: { now: () => Date.now() - skew, sleep: systemClock.sleep },
     ...(o.corrupt

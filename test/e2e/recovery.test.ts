@@ -1,0 +1,106 @@
+// Recovery in a real browser: reload + re-select (verified resume), URLs that expire mid-upload,
+// the signer killed and restarted, the network dropped. The bucket sits behind a TCP proxy
+// that caps the upload rate so each upload lasts long enough to be interrupted.
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { MiB, tempFiles } from './lib/files.js';
+import { logOf, setupHarness, type UploadOutcome, waitForLog } from './lib/harness.js';
+
+type H = Awaited<ReturnType<typeof setupHarness>>;
+let h: H;
+const files = tempFiles();
+
+beforeAll(async () => {
+  // Short URLs (2 s) so the expiry case is real; the engine re-signs ahead of expiry otherwise.
+  h = await setupHarness({ proxy: true, limits: { urlTtlSeconds: 2 } });
+});
+afterAll(async () => {
+  await h?.close();
+  files.cleanup();
+});
+
+type W = { harness: { start(o: unknown): void; wait(): Promise<UploadOutcome>; upload(o: unknown): Promise<UploadOutcome> } };
+const start = (page: Page, o: Record<string, unknown>) => page.evaluate((opts) => (window as unknown as W).harness.start(opts), o);
+const wait = (page: Page) => page.evaluate(() => (window as unknown as W).harness.wait());
+
+describe('recovery (Chromium → TCP proxy → local-r2)', () => {
+  test('reload mid-upload, re-select the file: stored parts are verified and kept', async () => {
+    const proxy = h.stack.proxy;
+    if (!proxy) throw new Error('no proxy');
+    proxy.rate = 20 * MiB;
+    const concurrency = 3;
+    const file = files.make('reload.bin', 60 * MiB); // 12 parts of 5 MiB
+    const page = await h.page();
+    await page.setInputFiles('#file', file.path);
+    await start(page, { concurrency });
+    await waitForLog(page, 'log.uploaded.length >= 4');
+    const before = (await logOf(page)).uploaded.length;
+    await page.reload();
+    await page.waitForFunction(() => 'harness' in window);
+    await page.setInputFiles('#file', file.path);
+    const out = await page.evaluate((o) => (window as unknown as W).harness.upload(o), { concurrency });
+    expect(out.error).toBeUndefined();
+    const result = out.result as NonNullable<UploadOutcome['result']>;
+    const log = await logOf(page);
+    expect(result.keptParts).toBeGreaterThanOrEqual(before);
+    expect(log.kept.length).toBe(result.keptParts); // each kept part matched its local MD5
+    expect(result.keptParts + result.sentParts).toBe(12);
+    // At most one part per parallel slot was lost to the reload and sent twice.
+    expect(before + result.sentParts).toBeLessThanOrEqual(12 + concurrency);
+    expect(await h.stack.objectSha256(result.key)).toBe(file.sha256);
+    await page.close();
+  });
+
+  test('URLs that expire mid-upload are re-signed', async () => {
+    const proxy = h.stack.proxy;
+    if (!proxy) throw new Error('no proxy');
+    proxy.rate = 10 * MiB;
+    const file = files.make('expire.bin', 30 * MiB);
+    const page = await h.page();
+    await page.setInputFiles('#file', file.path);
+    // The page's clock runs a minute behind: it cannot see the 2 s URLs expire, so the bucket's
+    // 403 (not the engine's own timer) must drive the re-sign.
+    const out = await page.evaluate((o) => (window as unknown as W).harness.upload(o), { concurrency: 2, clockSkewMs: 60_000 });
+    expect(out.error).toBeUndefined();
+    const log = await logOf(page);
+    expect(log.retries.some((r) => r.includes('resign'))).toBe(true);
+    expect(await h.stack.objectSha256(out.result?.key as string)).toBe(file.sha256);
+    await page.close();
+  });
+
+  test('the signer killed and restarted mid-upload: the upload completes', async () => {
+    const proxy = h.stack.proxy;
+    if (!proxy) throw new Error('no proxy');
+    proxy.rate = 20 * MiB;
+    const file = files.make('restart.bin', 40 * MiB);
+    const page = await h.page();
+    await page.setInputFiles('#file', file.path);
+    await start(page, { concurrency: 2, signBatchSize: 1 });
+    await waitForLog(page, 'log.uploaded.length >= 1');
+    await h.stack.restartSigner(1500);
+    const out = await wait(page);
+    expect(out.error).toBeUndefined();
+    const log = await logOf(page);
+    expect(log.retries.some((r) => r.includes('could not be reached'))).toBe(true);
+    expect(await h.stack.objectSha256(out.result?.key as string)).toBe(file.sha256);
+    await page.close();
+  });
+
+  test('the network dropped for a few seconds: the upload completes', async () => {
+    const proxy = h.stack.proxy;
+    if (!proxy) throw new Error('no proxy');
+    proxy.rate = 20 * MiB;
+    const file = files.make('drop.bin', 40 * MiB);
+    const page = await h.page();
+    await page.setInputFiles('#file', file.path);
+    await start(page, { concurrency: 3 });
+    await waitForLog(page, 'log.uploaded.length >= 1');
+    proxy.drop(3000);
+    const out = await wait(page);
+    expect(out.error).toBeUndefined();
+    const log = await logOf(page);
+    expect(log.retries.some((r) => r.includes('network error'))).toBe(true);
+    expect(await h.stack.objectSha256(out.result?.key as string)).toBe(file.sha256);
+    await page.close();
+  });
+});
