@@ -51,6 +51,7 @@ function ChuteUploaderView(props: ChuteUploaderProps & { uppy: Uppy<Meta, Body> 
         proudlyDisplayPoweredByUppy={false}
         hideProgressDetails={false}
         height={props.height ?? 360}
+        width="100%"
         theme={props.theme ?? 'light'}
         {...(props.note ? { note: props.note } : {})}
       />

@@ -1,0 +1,55 @@
+// The real demo app (apps/demo, built with its own Vite config) in Chromium: drop a file into
+// Uppy's Dashboard, upload, see it verified, find it in "My uploads" and download it back.
+import { createHash } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { launchChromium } from './lib/browser.js';
+import { buildDemo, E2E_DIR } from './lib/build.js';
+import { MiB, tempFiles } from './lib/files.js';
+import { type Stack, startStack } from './lib/stack.js';
+
+let stack: Stack;
+let browser: Awaited<ReturnType<typeof launchChromium>>;
+let dist: string;
+const files = tempFiles();
+
+beforeAll(async () => {
+  dist = await buildDemo();
+  stack = await startStack({ staticDir: dist });
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+  await stack?.close();
+  rmSync(dist, { recursive: true, force: true });
+  files.cleanup();
+});
+
+test('demo: Dashboard upload → verified → listed in My uploads → downloads the same bytes', async () => {
+  const file = files.make('holiday-video.mp4', 21 * MiB);
+  const page: Page = await browser.context.newPage();
+  page.on('pageerror', (err) => console.error(`[page error] ${err.message}`));
+  await page.setViewportSize({ width: 1000, height: 900 });
+  await page.goto(`${stack.origin}/`);
+  await page.locator('input.uppy-Dashboard-input[type=file]').first().setInputFiles(file.path);
+  await page.locator('.uppy-StatusBar-actionBtn--upload').click();
+  const line = page.locator('.chute-file[data-file-name="holiday-video.mp4"]');
+  await line.and(page.locator('[data-status="verified"]')).waitFor({ timeout: 60_000 });
+  expect(await line.locator('.chute-file__verified').textContent()).toContain('CRC64NVME');
+
+  const row = page.locator('.my-uploads tr[data-key]').filter({ hasText: 'holiday-video.mp4' });
+  await row.waitFor({ timeout: 10_000 });
+  const key = (await row.getAttribute('data-key')) as string;
+  expect(await stack.objectSha256(key)).toBe(file.sha256);
+
+  if (process.env.CHUTE_SCREENSHOT) {
+    await page.screenshot({ path: path.resolve(E2E_DIR, '../../apps/demo/screenshot.png'), fullPage: true });
+  }
+
+  const [download] = await Promise.all([page.waitForEvent('download'), row.getByRole('button', { name: 'Download' }).click()]);
+  const saved = await download.path();
+  expect(createHash('sha256').update(readFileSync(saved)).digest('hex')).toBe(file.sha256);
+  await page.close();
+});
