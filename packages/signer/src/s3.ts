@@ -293,7 +293,8 @@ export class Store {
     const parts: CompletedPart[] = p.parts.map((x) => ({
       PartNumber: x.partNumber,
       ETag: `"${x.etag}"`,
-      ...(field && x.checksum ? { [field]: x.checksum } : {}),
+      // Part checksums only for COMPOSITE uploads; a FULL_OBJECT upload is checked by its whole-object value.
+      ...(field && x.checksum && p.algorithm !== 'NONE' && CHECKSUM_TYPE[p.algorithm] === 'COMPOSITE' ? { [field]: x.checksum } : {}),
     }));
     const full = p.algorithm === 'CRC64NVME' && p.fullChecksum;
     const out = await s3(

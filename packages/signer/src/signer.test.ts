@@ -77,8 +77,10 @@ describe('errors', () => {
     expect([html.status, await errorCode(html)]).toEqual([415, 'content_type_not_allowed']);
     const noMd5 = await post(small, '/api/uploads', { name: 'a.png', type: 'image/png', size: 10 });
     expect([noMd5.status, await errorCode(noMd5)]).toEqual([400, 'checksum_required']);
-    const badSum = await post(small, '/api/uploads', { name: 'a.png', type: 'image/png', size: 10, md5: MD5, checksumAlgorithm: 'CRC32', checksum: 'AAAAAAAAAAA=' });
+    const badSum = await post(small, '/api/uploads', { name: 'a.png', type: 'image/png', size: 10, checksumAlgorithm: 'CRC32', checksum: 'AAAAAAAAAAA=' });
     expect([badSum.status, await errorCode(badSum)]).toEqual([400, 'invalid_checksum']);
+    const two = await post(small, '/api/uploads', { name: 'a.png', type: 'image/png', size: 10, md5: MD5, checksumAlgorithm: 'CRC32', checksum: 'DUoRhQ==' });
+    expect([two.status, await errorCode(two)]).toEqual([400, 'validation_failed']);
   });
   test('the bucket being down is a 503, not a 500', async () => {
     const r = await post(s, '/api/uploads', { name: 'big.bin', size: 100 * 1024 * 1024 });
@@ -94,13 +96,19 @@ describe('errors', () => {
 });
 
 describe('single PUT presigning', () => {
-  test('signs content-type, content-length, content-md5 and the checksum as headers', async () => {
+  test('signs content-type, content-length and Content-MD5 as headers', async () => {
+    const s = make();
+    const r = await post(s, '/api/uploads', { name: 'a.txt', type: 'text/plain', size: 11, md5: MD5 });
+    const body = (await r.json()) as { request: { url: string; headers: Record<string, string> } };
+    expect(new URL(body.request.url).searchParams.get('X-Amz-SignedHeaders')).toBe('content-length;content-md5;content-type;host');
+    expect(body.request.headers).toEqual({ 'content-type': 'text/plain', 'content-md5': MD5 });
+  });
+  test('signs an x-amz-checksum as a header, not hoisted into the query', async () => {
     const s = make();
     const r = await post(s, '/api/uploads', {
       name: '../../etc/Ünï code.txt',
       type: 'Text/Plain',
       size: 11,
-      md5: MD5,
       checksumAlgorithm: 'CRC32',
       checksum: 'DUoRhQ==',
       metadata: { project: 'x' },
@@ -112,7 +120,6 @@ describe('single PUT presigning', () => {
     const url = new URL(body.request.url);
     expect(url.searchParams.get('X-Amz-SignedHeaders')?.split(';')).toEqual([
       'content-length',
-      'content-md5',
       'content-type',
       'host',
       'x-amz-checksum-crc32',
@@ -120,7 +127,7 @@ describe('single PUT presigning', () => {
     expect(url.searchParams.get('x-amz-checksum-crc32')).toBeNull(); // not hoisted into the query
     expect(url.searchParams.get('x-amz-meta-project')).toBe('x');
     expect(url.searchParams.get('X-Amz-Expires')).toBe('900');
-    expect(body.request.headers).toEqual({ 'content-type': 'text/plain', 'content-md5': MD5, 'x-amz-checksum-crc32': 'DUoRhQ==' });
+    expect(body.request.headers).toEqual({ 'content-type': 'text/plain', 'x-amz-checksum-crc32': 'DUoRhQ==' });
     expect(body.request.method).toBe('PUT');
   });
 });

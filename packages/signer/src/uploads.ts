@@ -27,6 +27,11 @@ function checksumOf(algorithm: ChecksumAlgorithm | 'NONE', value: string | undef
   return { algorithm, value };
 }
 
+/** R2 refuses a request with two checksums ("You can only specify one non-default checksum at a time"). */
+function oneChecksum(what: string): ChuteError {
+  return new ChuteError('validation_failed', `Give one checksum for ${what}: md5 or checksum, not both (R2 refuses two in one request).`);
+}
+
 /** POST /api/uploads */
 export async function createUpload(ctx: HandlerContext): Promise<Response> {
   const body = await readJson(ctx.request, createUploadRequestSchema, ctx.limits.maxBodyBytes);
@@ -41,8 +46,9 @@ export async function createUpload(ctx: HandlerContext): Promise<Response> {
     if (body.size > MAX_SINGLE_PUT_SIZE) {
       throw new ChuteError('validation_failed', `A single PUT holds at most ${MAX_SINGLE_PUT_SIZE} bytes; use multipart.`);
     }
-    if (ctx.limits.requireMd5 && !body.md5) {
-      throw new ChuteError('checksum_required', 'Give the Content-MD5 of the file (md5) so the bucket can check it.');
+    if (body.md5 && body.checksum) throw oneChecksum('the file');
+    if (ctx.limits.requireMd5 && !body.md5 && !body.checksum) {
+      throw new ChuteError('checksum_required', 'Give the Content-MD5 of the file (md5) or its checksum so the bucket can check it.');
     }
     const checksum = checksumOf(algorithm, body.checksum, 'checksum');
     const request = await ctx.store.presignPut(
@@ -76,6 +82,7 @@ export async function createUpload(ctx: HandlerContext): Promise<Response> {
     ...(body.metadata ? { metadata: body.metadata } : {}),
   });
   const exp = Math.floor(ctx.nowMs / 1000) + ctx.limits.tokenTtlSeconds;
+  const composite = algorithm !== 'NONE' && CHECKSUM_TYPE[algorithm] === 'COMPOSITE';
   const payload: UploadToken = {
     typ: 'upload',
     k: key,
@@ -83,7 +90,8 @@ export async function createUpload(ctx: HandlerContext): Promise<Response> {
     s: body.size,
     p: partSize,
     a: algorithm,
-    m: ctx.limits.requireMd5,
+    // COMPOSITE parts carry their own checksum instead of Content-MD5 (one checksum per request).
+    m: ctx.limits.requireMd5 && !composite,
     sub: ctx.identity.userId,
     exp,
   };
@@ -96,7 +104,7 @@ export async function createUpload(ctx: HandlerContext): Promise<Response> {
       partCount: partCount(body.size, partSize),
       checksumAlgorithm: algorithm,
       ...(algorithm !== 'NONE' ? { checksumType: CHECKSUM_TYPE[algorithm] } : {}),
-      md5Required: ctx.limits.requireMd5,
+      md5Required: payload.m,
       token: await ctx.tokens.sign(payload),
       tokenExpiresAt: new Date(exp * 1000).toISOString(),
     },
@@ -126,8 +134,9 @@ export async function signParts(ctx: HandlerContext): Promise<Response> {
         details: { partNumber: n, partCount: count },
       });
     }
-    if (t.m && !part.md5) throw new ChuteError('checksum_required', `Part ${n} needs its Content-MD5 (md5).`);
+    if (part.md5 && part.checksum) throw oneChecksum(`part ${n}`);
     if (composite && !part.checksum) throw new ChuteError('checksum_required', `Part ${n} needs its ${t.a} checksum.`);
+    if (t.m && !part.md5 && !part.checksum) throw new ChuteError('checksum_required', `Part ${n} needs its Content-MD5 (md5).`);
     const checksum = checksumOf(t.a, part.checksum, `part ${n}`);
     return { n, size: partSizeOf(n, t.p, t.s), md5: part.md5, checksum };
   });

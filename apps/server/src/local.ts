@@ -1,0 +1,46 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { S3Client } from '@aws-sdk/client-s3';
+import { type LocalR2, startLocalR2 } from '@chute/local-r2';
+import { applyBucket, planBucket, readBucket } from './setup.js';
+
+export const LOCAL_BUCKET = 'chute';
+
+/** The embedded store of local mode: local-r2 with a `chute` bucket and CORS for the given origins. */
+export async function startLocalStore(p: { host: string; port: number; dataDir: string; origins: string[] }) {
+  const dataDir = resolve(p.dataDir, 'local-r2');
+  const r2: LocalR2 = await startLocalR2({ host: p.host, port: p.port, dataDir, buckets: [LOCAL_BUCKET] });
+  const client = new S3Client({
+    region: 'auto',
+    endpoint: r2.endpoint,
+    forcePathStyle: true,
+    credentials: r2.credentials,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+  try {
+    await applyBucket(client, LOCAL_BUCKET, planBucket(await readBucket(client, LOCAL_BUCKET), p.origins, 7));
+  } finally {
+    client.destroy();
+  }
+  return { r2, dataDir };
+}
+
+/**
+ * Local mode's upload-token secret, kept in the data dir so a restart does not invalidate
+ * uploads in flight. A real deployment sets TOKEN_SECRETS instead.
+ */
+export async function localTokenSecret(dataDir: string): Promise<string> {
+  const file = join(resolve(dataDir), 'token-secret');
+  try {
+    const s = (await readFile(file, 'utf8')).trim();
+    if (s.length >= 32) return s;
+  } catch {
+    // first start
+  }
+  await mkdir(resolve(dataDir), { recursive: true });
+  const secret = randomBytes(32).toString('base64url');
+  await writeFile(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
+}

@@ -1,0 +1,171 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { LocalR2 } from '@chute/local-r2';
+import { type Authenticator, bearerTokens, createSigner, jwtAuth, openDevAuth, type Signer, type SignerOptions } from '@chute/signer';
+import { chuteRouter } from '@chute/signer/express';
+import express from 'express';
+import type { DestinationStream, Logger } from 'pino';
+import type { ServerConfig } from './config.js';
+import { LOCAL_BUCKET, localTokenSecret, startLocalStore } from './local.js';
+import { createLogger } from './logger.js';
+import { createMetrics } from './metrics.js';
+
+export interface RunningServer {
+  url: string;
+  signer: Signer;
+  logger: Logger;
+  /** The embedded store in local mode. */
+  localR2?: LocalR2;
+  close(): Promise<void>;
+}
+
+function authenticator(config: ServerConfig): Authenticator {
+  const a = config.auth;
+  if (a.mode === 'tokens') return bearerTokens(a.tokens);
+  if (a.mode === 'jwt') {
+    return jwtAuth({
+      userClaim: a.userClaim,
+      ...(a.secret ? { secret: a.secret } : {}),
+      ...(a.jwksUrl ? { jwksUrl: a.jwksUrl } : {}),
+      ...(a.issuer ? { issuer: a.issuer } : {}),
+      ...(a.audience ? { audience: a.audience } : {}),
+    });
+  }
+  return openDevAuth();
+}
+
+/** Start the signing service: local-r2 when no bucket is configured, the signer API, health, metrics, static files. */
+export async function startServer(config: ServerConfig, options: { logDestination?: DestinationStream } = {}): Promise<RunningServer> {
+  const env = config.env;
+  const logger = createLogger(env.LOG_LEVEL, config.secrets, options.logDestination);
+  const metrics = createMetrics();
+
+  const app = express();
+  app.disable('x-powered-by');
+  if (env.TRUST_PROXY) app.set('trust proxy', true);
+  const server: Server = await new Promise((ok, fail) => {
+    const s = app.listen(env.PORT, env.HOST, (err?: Error) => (err ? fail(err) : ok(s)));
+  });
+  const address = server.address() as AddressInfo;
+  const urlHost = env.HOST.includes(':') ? `[${env.HOST}]` : env.HOST;
+  const url = (env.PUBLIC_URL ?? `http://${urlHost}:${address.port}`).replace(/\/$/, '');
+
+  let localR2: LocalR2 | undefined;
+  let s3: SignerOptions['s3'];
+  let tokenSecrets = env.TOKEN_SECRETS ?? [];
+  try {
+    if (config.bucket) {
+      const b = config.bucket;
+      s3 = {
+        bucket: b.bucket,
+        endpoint: b.endpoint,
+        region: b.region,
+        forcePathStyle: b.forcePathStyle,
+        credentials: { accessKeyId: b.accessKeyId, secretAccessKey: b.secretAccessKey },
+      };
+    } else {
+      const origins = [...new Set([url, `http://localhost:${address.port}`, ...env.CORS_ORIGINS])];
+      const local = await startLocalStore({ host: env.HOST, port: env.LOCAL_R2_PORT, dataDir: env.DATA_DIR, origins });
+      localR2 = local.r2;
+      s3 = { bucket: LOCAL_BUCKET, endpoint: local.r2.endpoint, forcePathStyle: true, credentials: local.r2.credentials };
+      if (tokenSecrets.length === 0) tokenSecrets = [await localTokenSecret(env.DATA_DIR)];
+      logger.warn(
+        { endpoint: local.r2.endpoint, bucket: LOCAL_BUCKET, dataDir: local.dataDir },
+        `LOCAL MODE: no bucket configured, serving the embedded local-r2 at ${local.r2.endpoint} (bucket "${LOCAL_BUCKET}", data in ${local.dataDir})`,
+      );
+    }
+  } catch (err) {
+    server.close();
+    throw err;
+  }
+  if (config.auth.mode === 'open') {
+    logger.warn(`OPEN DEV MODE: no authentication; every loopback caller is user "dev". Never expose this server.`);
+  }
+
+  const signer = createSigner({
+    s3,
+    tokenSecrets,
+    authenticate: authenticator(config),
+    corsOrigins: env.CORS_ORIGINS,
+    rateLimit: env.RATE_LIMIT_CAPACITY > 0 && env.RATE_LIMIT_PER_SECOND > 0 ? { capacity: env.RATE_LIMIT_CAPACITY, refillPerSecond: env.RATE_LIMIT_PER_SECOND } : false,
+    ...(env.CHECKSUM_ALGORITHM ? { checksumAlgorithm: env.CHECKSUM_ALGORITHM } : {}),
+    ...(env.PUBLIC_URL ? { publicUrl: env.PUBLIC_URL } : {}),
+    limits: {
+      ...(env.MAX_FILE_SIZE !== undefined ? { maxFileSize: env.MAX_FILE_SIZE } : {}),
+      ...(env.ALLOWED_CONTENT_TYPES ? { allowedContentTypes: env.ALLOWED_CONTENT_TYPES } : {}),
+      ...(env.MAX_PARTS !== undefined ? { maxParts: env.MAX_PARTS } : {}),
+      ...(env.MULTIPART_THRESHOLD !== undefined ? { multipartThreshold: env.MULTIPART_THRESHOLD } : {}),
+      ...(env.PART_SIZE !== undefined ? { defaultPartSize: env.PART_SIZE } : {}),
+      ...(env.TOKEN_TTL_SECONDS !== undefined ? { tokenTtlSeconds: env.TOKEN_TTL_SECONDS } : {}),
+      ...(env.URL_TTL_SECONDS !== undefined ? { urlTtlSeconds: env.URL_TTL_SECONDS } : {}),
+      ...(env.MAX_BODY_BYTES !== undefined ? { maxBodyBytes: env.MAX_BODY_BYTES } : {}),
+      ...(env.REQUIRE_MD5 !== undefined ? { requireMd5: env.REQUIRE_MD5 } : {}),
+    },
+    onResponse(info) {
+      metrics.record(info);
+      const line = { method: info.method, route: info.route, status: info.status, code: info.code, ms: Math.round(info.durationMs * 10) / 10, user: info.userId };
+      if (info.status >= 500) logger.error({ ...line, err: info.error }, 'request failed');
+      else logger.info(line, 'request');
+    },
+  });
+
+  app.get('/healthz', async (_req, res) => {
+    try {
+      await signer.store.ping();
+      res.json({ ok: true, bucket: 'reachable' });
+    } catch (err) {
+      logger.warn({ err }, 'health check: bucket unreachable');
+      res.status(503).json({ ok: false, bucket: 'unreachable' });
+    }
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.setHeader('content-type', metrics.registry.contentType);
+    res.send(await metrics.registry.metrics());
+  });
+  app.use(chuteRouter(signer));
+  if (env.STATIC_DIR) {
+    const dir = resolve(env.STATIC_DIR);
+    if (!existsSync(dir)) logger.warn({ dir }, 'STATIC_DIR does not exist (yet); static files will 404');
+    app.use(express.static(dir, { index: 'index.html', maxAge: '1h', setHeaders: noCacheHtml }));
+    // Single-page app: unknown GET paths outside /api get index.html.
+    app.use((req, res, next) => {
+      if (req.method !== 'GET' || req.path.startsWith('/api/') || !req.accepts('html')) return next();
+      res.sendFile(resolve(dir, 'index.html'), (err) => err && next());
+    });
+  }
+  app.use((_req, res) => {
+    res.status(404).json({ error: { code: 'not_found', message: 'Not found.' } });
+  });
+  app.use((err: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    logger.error({ err }, 'unhandled error');
+    if (!res.headersSent) res.status(500).json({ error: { code: 'internal_error', message: 'The server failed unexpectedly.' } });
+    else res.destroy();
+  });
+
+  logger.info({ url, mode: config.bucket ? 'bucket' : 'local', auth: config.auth.mode }, `chute-server listening on ${url}`);
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    signer,
+    logger,
+    ...(localR2 ? { localR2 } : {}),
+    close() {
+      closing ??= (async () => {
+        await new Promise<void>((ok) => {
+          server.close(() => ok());
+          server.closeIdleConnections();
+        });
+        signer.store.client.destroy();
+        await localR2?.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+function noCacheHtml(res: express.Response, path: string): void {
+  if (path.endsWith('.html')) res.setHeader('cache-control', 'no-cache');
+}
