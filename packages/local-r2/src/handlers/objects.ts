@@ -23,13 +23,16 @@ export async function ingest(ctx: Ctx, extra: Parameters<typeof BodyVerifier.cre
   if (!source.known) throw new S3Error('MissingContentLength');
   if (source.length > MAX_PUT_BYTES) throw new S3Error('EntityTooLarge');
   const verifier = await BodyVerifier.create(ctx, wanted, extra);
-  const id = ctx.app.blobs.newId();
   let head: Buffer | undefined;
-  await ctx.app.blobs.write(id, source.stream, (chunk) => {
+  const onChunk = (chunk: Buffer) => {
     head ??= chunk.subarray(0, 16);
     verifier.update(chunk);
     if (verifier.size > source.length) throw new S3Error('IncompleteBody', 'The body is longer than its declared length.');
-  });
+  };
+  // An empty body needs no data file (folder markers, empty files): no file, no fsync.
+  const id = source.length === 0 ? '' : ctx.app.blobs.newId();
+  if (id === '') for await (const chunk of source.stream as AsyncIterable<Buffer>) onChunk(chunk);
+  else await ctx.app.blobs.write(id, source.stream, onChunk);
   try {
     const digests = verifier.verify(source);
     return { id, size: verifier.size, digests, wanted, head: head ?? Buffer.alloc(0) };
@@ -57,7 +60,7 @@ export async function putObject(ctx: Ctx) {
     size: body.size,
     etag: (body.digests.get('MD5') as Buffer).toString('hex'),
     modified: ctx.app.now(),
-    segments: [[body.id, body.size]],
+    segments: body.id ? [[body.id, body.size]] : [],
     headers,
     meta,
     checksumAlg: alg ?? null,

@@ -105,6 +105,7 @@ export class BlobStore {
   async remove(ids: Iterable<string>) {
     const now: string[] = [];
     for (const id of ids) {
+      if (id === '') continue; // empty objects and parts have no file
       if (this.pins.has(id)) this.doomed.add(id);
       else now.push(id);
     }
