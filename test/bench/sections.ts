@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Section } from './report.js';
+import type { Figure, Section } from './report.js';
 
 export interface BenchContext {
   quick: boolean;
@@ -25,6 +25,37 @@ async function optionalModule(file: string): Promise<Record<string, unknown> | n
   return (await import(spec)) as Record<string, unknown>;
 }
 
+/** Figures from benchLocalR2's record (shape owned by test/bench/local-r2.ts; unknown fields stay raw). */
+function localR2Figures(r: Record<string, unknown>): Figure[] {
+  const num = (o: unknown, k: string): number | null => {
+    const v = (o as Record<string, unknown> | undefined)?.[k];
+    return typeof v === 'number' ? v : null;
+  };
+  const figures: Figure[] = [];
+  if (r.put) {
+    figures.push({
+      label: 'PUT ingest of one object through local-r2 (presigned PUT, fsynced)',
+      value: num(r.put, 'serverMBps'),
+      unit: 'MB/s',
+      better: 'higher',
+      peer: { label: 'raw fsynced disk write of the same bytes', value: num(r.put, 'diskMBps') },
+      target: { text: '≥ 0.8×', min: 0.8 },
+    });
+  }
+  if (r.rss) figures.push({ label: 'peak RSS of local-r2 during that PUT', value: num(r.rss, 'peakHwmMB'), unit: 'MB', better: 'lower', target: { text: '< 150 MB', maxValue: 150 } });
+  if (r.list) {
+    const keys = num(r.list, 'keys');
+    figures.push({
+      label: `ListObjectsV2, one 1000-key page over ${keys ?? '?'} keys (middle of the bucket, median)`,
+      value: num(r.list, 'middlePageMedianMs'),
+      unit: 'ms',
+      better: 'lower',
+      target: { text: '< 100 ms', maxValue: 100 },
+    });
+  }
+  return figures;
+}
+
 export const sections: SectionDef[] = [
   {
     id: 'hashing',
@@ -44,7 +75,17 @@ export const sections: SectionDef[] = [
       const fn = mod?.benchLocalR2 as ((o: { quick: boolean; workDir: string }) => Promise<Record<string, unknown>>) | undefined;
       if (!fn) return { status: 'skipped', reason: 'test/bench/local-r2.ts (benchLocalR2) not present yet', figures: [] };
       const extra = await fn({ quick: ctx.quick, workDir: ctx.workDir });
-      return { status: 'ok', figures: [], extra };
+      return { status: 'ok', figures: localR2Figures(extra), extra };
+    },
+  },
+  {
+    id: 'signer',
+    title: 'Signer figures',
+    run: async (ctx) => {
+      const mod = await optionalModule('signer');
+      const fn = mod?.benchSigner as ((o: { quick: boolean; workDir: string }) => Promise<Record<string, unknown>>) | undefined;
+      if (!fn) return { status: 'skipped', reason: 'test/bench/signer.ts (benchSigner) not present', figures: [] };
+      return { status: 'ok', figures: [], extra: await fn({ quick: ctx.quick, workDir: ctx.workDir }) };
     },
   },
 ];

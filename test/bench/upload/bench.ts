@@ -50,9 +50,12 @@ interface Condition {
 }
 
 export async function benchUpload(ctx: BenchContext): Promise<Omit<Section, 'id' | 'title'>> {
-  const size = (ctx.quick ? 48 : 1024) * MiB;
-  const heapSize = (ctx.quick ? 96 : 2048) * MiB;
-  const reps = Number(process.env.CHUTE_BENCH_REPS ?? (ctx.quick ? 1 : 3));
+  const size = Number(process.env.CHUTE_BENCH_UPLOAD_MIB ?? (ctx.quick ? 48 : 1024)) * MiB;
+  const heapSize = Number(process.env.CHUTE_BENCH_HEAP_MIB ?? (ctx.quick ? 96 : 2048)) * MiB;
+  const reps = Number(process.env.CHUTE_BENCH_REPS ?? (ctx.quick ? 1 : 2));
+  // Later repetitions are dropped (and said so) if the section would overrun the run's 15 minutes.
+  const budgetMs = Number(process.env.CHUTE_BENCH_UPLOAD_BUDGET_S ?? (ctx.quick ? 150 : 560)) * 1000;
+  const started = Date.now();
   const partSize = DEFAULT_PART_SIZE;
   const file = makeRandomFile(path.join(ctx.workDir, `upload-${size}.bin`), size);
   const fileMd5 = await md5File(file);
@@ -177,8 +180,16 @@ export async function benchUpload(ctx: BenchContext): Promise<Omit<Section, 'id'
     };
 
     const errors: string[] = [];
+    let repsDone = Number.POSITIVE_INFINITY;
     for (const cond of conditions) {
       for (let rep = 0; rep < reps; rep++) {
+        // Each condition gets its share of the budget; its first repetition always runs.
+        const share = (budgetMs * (conditions.indexOf(cond) + 1)) / conditions.length;
+        if (rep > 0 && Date.now() - started > share * (rep / reps)) {
+          errors.push(`${cond.id}: stopped after ${rep} of ${reps} repetitions (time budget)`);
+          repsDone = Math.min(repsDone, rep);
+          break;
+        }
         // Rotate the order each repetition so slow drift on the shared machine spreads evenly.
         const order = clients.map((_, i) => clients[(i + rep) % clients.length] as ClientId);
         for (const client of order) {
@@ -260,7 +271,7 @@ export async function benchUpload(ctx: BenchContext): Promise<Omit<Section, 'id'
       ...(all.length > 0 ? { reason: all.join('; ') } : {}),
       conditions: [
         `${size / MiB} MiB random file (disk-backed File in Chromium ${browser.version}); part size ${partSize / MiB} MiB for every browser client; Chute and the baseline with 5 parts in flight, stock Uppy as shipped (one part at a time per file).`,
-        `Median of ${reps} run(s) per client and condition, order rotated per repetition; every stored object's size checked, and its bytes read back and compared once per client and condition.`,
+        `Median of ${Math.min(reps, repsDone)} run(s) per client and condition, order rotated per repetition; every stored object's size checked, and its bytes read back and compared once per client and condition.`,
         'Figures are wall time from the start of the upload to the completed object; curl and aws include process start-up. Browser clients talk to the signer (Chute signer as a child process) and to local-r2 (CLI child process).',
         'The 40 ms condition puts a TCP delay proxy (20 ms each way per chunk) in front of both the store and the signer.',
       ].join(' '),
