@@ -17,7 +17,7 @@ afterAll(async () => {
 });
 
 const upload = (page: import('playwright-core').Page, opts: Record<string, unknown> = {}) =>
-  page.evaluate((o) => (window as unknown as { harness: { upload(o: unknown): Promise<UploadOutcome> } }).harness.upload(o), opts);
+  page.evaluate((o) => (globalThis as unknown as { harness: { upload(o: unknown): Promise<UploadOutcome> } }).harness.upload(o), opts);
 
 describe('uploads in Chromium → signer → local-r2', () => {
   test.each([
@@ -56,17 +56,17 @@ describe('uploads in Chromium → signer → local-r2', () => {
     const file = files.make('pause.bin', 30 * MiB);
     const page = await h.page();
     await page.setInputFiles('#file', file.path);
-    await page.evaluate(() => (window as unknown as { harness: { start(o: unknown): void } }).harness.start({ concurrency: 2 }));
+    await page.evaluate(() => (globalThis as unknown as { harness: { start(o: unknown): void } }).harness.start({ concurrency: 2 }));
     await waitForLog(page, 'log.uploaded.length >= 1');
-    await page.evaluate(() => (window as unknown as { harness: { pause(): void } }).harness.pause());
+    await page.evaluate(() => (globalThis as unknown as { harness: { pause(): void } }).harness.pause());
     const atPause = (await logOf(page)).uploaded.length;
     await page.waitForTimeout(1000);
     const during = await logOf(page);
     // In-flight parts were aborted: nothing completes while paused (one may have been finishing).
     expect(during.uploaded.length).toBeLessThanOrEqual(atPause + 1);
     expect(during.statuses.at(-1)).toBe('paused');
-    await page.evaluate(() => (window as unknown as { harness: { resume(): void } }).harness.resume());
-    const out = (await page.evaluate(() => (window as unknown as { harness: { wait(): Promise<unknown> } }).harness.wait())) as UploadOutcome;
+    await page.evaluate(() => (globalThis as unknown as { harness: { resume(): void } }).harness.resume());
+    const out = (await page.evaluate(() => (globalThis as unknown as { harness: { wait(): Promise<unknown> } }).harness.wait())) as UploadOutcome;
     expect(out.error).toBeUndefined();
     expect(await h.stack.objectSha256(out.result?.key as string)).toBe(file.sha256);
     await page.close();
@@ -76,11 +76,11 @@ describe('uploads in Chromium → signer → local-r2', () => {
     const file = files.make('cancel.bin', 30 * MiB);
     const page = await h.page();
     await page.setInputFiles('#file', file.path);
-    await page.evaluate(() => (window as unknown as { harness: { start(o: unknown): void } }).harness.start({ concurrency: 1 }));
+    await page.evaluate(() => (globalThis as unknown as { harness: { start(o: unknown): void } }).harness.start({ concurrency: 1 }));
     await waitForLog(page, 'log.uploaded.length >= 1');
     expect(await h.stack.multipartUploads()).toBe(1);
-    await page.evaluate(() => (window as unknown as { harness: { cancel(): Promise<void> } }).harness.cancel());
-    const out = (await page.evaluate(() => (window as unknown as { harness: { wait(): Promise<unknown> } }).harness.wait())) as UploadOutcome;
+    await page.evaluate(() => (globalThis as unknown as { harness: { cancel(): Promise<void> } }).harness.cancel());
+    const out = (await page.evaluate(() => (globalThis as unknown as { harness: { wait(): Promise<unknown> } }).harness.wait())) as UploadOutcome;
     expect(out.error?.code).toBe('canceled');
     expect(await h.stack.multipartUploads()).toBe(0);
     await page.close();

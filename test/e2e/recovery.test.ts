@@ -20,8 +20,8 @@ afterAll(async () => {
 });
 
 type W = { harness: { start(o: unknown): void; wait(): Promise<UploadOutcome>; upload(o: unknown): Promise<UploadOutcome> } };
-const start = (page: Page, o: Record<string, unknown>) => page.evaluate((opts) => (window as unknown as W).harness.start(opts), o);
-const wait = (page: Page) => page.evaluate(() => (window as unknown as W).harness.wait());
+const start = (page: Page, o: Record<string, unknown>) => page.evaluate((opts) => (globalThis as unknown as W).harness.start(opts), o);
+const wait = (page: Page) => page.evaluate(() => (globalThis as unknown as W).harness.wait());
 
 describe('recovery (Chromium → TCP proxy → local-r2)', () => {
   test('reload mid-upload, re-select the file: stored parts are verified and kept', async () => {
@@ -36,9 +36,9 @@ describe('recovery (Chromium → TCP proxy → local-r2)', () => {
     await waitForLog(page, 'log.uploaded.length >= 4');
     const before = (await logOf(page)).uploaded.length;
     await page.reload();
-    await page.waitForFunction(() => 'harness' in window);
+    await page.waitForFunction(() => 'harness' in globalThis);
     await page.setInputFiles('#file', file.path);
-    const out = await page.evaluate((o) => (window as unknown as W).harness.upload(o), { concurrency });
+    const out = await page.evaluate((o) => (globalThis as unknown as W).harness.upload(o), { concurrency });
     expect(out.error).toBeUndefined();
     const result = out.result as NonNullable<UploadOutcome['result']>;
     const log = await logOf(page);
@@ -60,7 +60,7 @@ describe('recovery (Chromium → TCP proxy → local-r2)', () => {
     await page.setInputFiles('#file', file.path);
     // The page's clock runs a minute behind: it cannot see the 2 s URLs expire, so the bucket's
     // 403 (not the engine's own timer) must drive the re-sign.
-    const out = await page.evaluate((o) => (window as unknown as W).harness.upload(o), { concurrency: 2, clockSkewMs: 60_000 });
+    const out = await page.evaluate((o) => (globalThis as unknown as W).harness.upload(o), { concurrency: 2, clockSkewMs: 60_000 });
     expect(out.error).toBeUndefined();
     const log = await logOf(page);
     expect(log.retries.some((r) => r.includes('resign'))).toBe(true);

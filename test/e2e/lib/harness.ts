@@ -19,6 +19,7 @@ export interface HarnessLog {
   kept: number[];
   retries: string[];
   longTasks: number[];
+  longFrames: string[];
   corrupted: number;
 }
 
@@ -41,7 +42,7 @@ export async function setupHarness(options: Omit<StackOptions, 'staticDir'> = {}
         if (res.status() >= 400 && !res.url().includes('favicon')) console.error(`[page http] ${res.status()} ${res.request().method()} ${res.url()}`);
       });
       await page.goto(`${stack.origin}/index.html`);
-      await page.waitForFunction(() => 'harness' in window, undefined, { timeout: 10_000 });
+      await page.waitForFunction(() => 'harness' in globalThis, undefined, { timeout: 10_000 });
       return page;
     },
     async close() {
@@ -52,7 +53,7 @@ export async function setupHarness(options: Omit<StackOptions, 'staticDir'> = {}
   };
 }
 
-export const logOf = (page: Page) => page.evaluate(() => (window as unknown as { harness: { log: HarnessLog } }).harness.log);
+export const logOf = (page: Page) => page.evaluate(() => (globalThis as unknown as { harness: { log: HarnessLog } }).harness.log);
 
 export async function waitForLog(page: Page, predicate: string, timeout = 60_000) {
   await page.waitForFunction(`(() => { const log = window.harness.log; return ${predicate}; })()`, undefined, { timeout, polling: 20 });

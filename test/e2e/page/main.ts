@@ -3,7 +3,7 @@
 import { ChuteEngine, type EngineChecksum, systemClock, type Upload, UploaderError } from '@chute/uploader';
 import { chuteAwsS3Options } from '@chute/uploader/uppy';
 import AwsS3 from '@uppy/aws-s3';
-import Uppy from '@uppy/core';
+import Uppy, { type Body, type Meta } from '@uppy/core';
 
 export interface HarnessOptions {
   concurrency?: number;
@@ -25,6 +25,8 @@ const log = {
   kept: [] as number[],
   retries: [] as string[],
   longTasks: [] as number[],
+  /** Long animation frames (> 50 ms) with the scripts that ran in them, to explain a long task. */
+  longFrames: [] as string[],
   corrupted: 0,
 };
 
@@ -90,10 +92,26 @@ function observeLongTasks() {
   new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) log.longTasks.push(Math.round(entry.duration));
   }).observe({ type: 'longtask', buffered: false });
+  try {
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries() as unknown as LongFrame[]) {
+        const scripts = entry.scripts.map((s) => `${s.invoker} ${s.sourceFunctionName}@${s.sourceURL.split('/').pop()} ${Math.round(s.duration)}ms`);
+        log.longFrames.push(`${Math.round(entry.duration)}ms blocking ${Math.round(entry.blockingDuration)}ms: ${scripts.join('; ') || '(no script)'}`);
+      }
+    }).observe({ type: 'long-animation-frame', buffered: false });
+  } catch {
+    // Long Animation Frames API missing: long tasks alone are still observed.
+  }
+}
+
+interface LongFrame {
+  duration: number;
+  blockingDuration: number;
+  scripts: { invoker: string; sourceFunctionName: string; sourceURL: string; duration: number }[];
 }
 
 async function stockUppy(partSize: number) {
-  const uppy = new Uppy({ id: 'stock', autoProceed: false });
+  const uppy = new Uppy<Meta, Body>({ id: 'stock', autoProceed: false });
   uppy.use(AwsS3, { ...chuteAwsS3Options({ uppy, endpoint: '', partSize, multipartThreshold: partSize }), limit: 2 });
   const file = pickedFile();
   uppy.addFile({ name: file.name, type: file.type || 'application/octet-stream', data: file });
