@@ -116,7 +116,9 @@ export async function benchLocalR2(opts: { quick: boolean; workDir: string }): P
       Array.from({ length: 32 }, async () => {
         while (next < keys) {
           const i = next++;
-          await s3.send(new PutObjectCommand({ Bucket: 'bench', Key: `photos/${String(i).padStart(6, '0')}.jpg`, Body: '' }));
+          await s3.send(
+            new PutObjectCommand({ Bucket: 'bench', Key: `photos/${String(i).padStart(6, '0')}.jpg`, Body: new Uint8Array(0), ContentLength: 0 }),
+          );
         }
       }),
     );

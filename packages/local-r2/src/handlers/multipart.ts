@@ -101,7 +101,7 @@ export async function uploadPart(ctx: Ctx) {
   };
   let old: PartRow | undefined;
   try {
-    ctx.app.db.tx(() => {
+    await ctx.app.db.commit(() => {
       if (!ctx.app.db.getUpload(upload.id)) throw new S3Error('NoSuchUpload');
       old = ctx.app.db.getPart(upload.id, partNumber);
       ctx.app.db.putPart(part);
@@ -210,7 +210,7 @@ export async function completeMultipartUpload(ctx: Ctx) {
   let unused: string[] = [];
   let replaced: string[] = [];
   let failedFiles: string[] = [];
-  const row = ctx.app.db.tx((): ObjectRow | undefined => {
+  const row = await ctx.app.db.commit((): ObjectRow | undefined => {
       if (!ctx.app.db.getUpload(upload.id)) throw new S3Error('NoSuchUpload');
       const stored = new Map(ctx.app.db.allParts(upload.id).map((p) => [p.partNumber, p]));
       const chosen: PartRow[] = [];

@@ -84,7 +84,7 @@ export async function putObject(ctx: Ctx) {
  */
 export async function commitObject(ctx: Ctx, row: ObjectRow, check: () => void, newFiles: string[]): Promise<string[]> {
   try {
-    return ctx.app.db.tx(() => {
+    return await ctx.app.db.commit(() => {
       check();
       const cur = ctx.app.db.getObject(row.bucket, row.key);
       ctx.app.db.putObject(row);
@@ -168,7 +168,7 @@ export async function getObject(ctx: Ctx) {
 
 export async function deleteObject(ctx: Ctx) {
   requireBucket(ctx);
-  const files = ctx.app.db.tx(() => {
+  const files = await ctx.app.db.commit(() => {
     const cur = ctx.app.db.getObject(ctx.bucket as string, ctx.key as string);
     if (cur) ctx.app.db.deleteObject(cur.bucket, cur.key);
     return cur ? cur.segments.map(([f]) => f) : [];
