@@ -1,6 +1,17 @@
 // Test harness: drives @chute/uploader (and stock @uppy/aws-s3 with Chute's signRequest helper)
 // from Playwright through `window.harness`. Only JSON crosses the boundary.
-import { ChuteEngine, type EngineChecksum, systemClock, type Upload, UploaderError } from '@chute/uploader';
+import {
+  ChuteEngine,
+  crc64CombineAll,
+  type EngineChecksum,
+  IndexedDbRecordStore,
+  systemClock,
+  TransportError,
+  type Upload,
+  UploaderError,
+  WorkerHashPool,
+  XhrTransport,
+} from '@chute/uploader';
 import { chuteAwsS3Options } from '@chute/uploader/uppy';
 import AwsS3 from '@uppy/aws-s3';
 import Uppy, { type Body, type Meta } from '@uppy/core';
@@ -126,6 +137,68 @@ async function stockUppy(partSize: number) {
   };
 }
 
+/** The worker pool against known vectors, and part CRCs combined vs one pass over the whole blob. */
+async function hashSelfTest() {
+  const pool = new WorkerHashPool({ size: 2 });
+  const all = { md5: true, crc64nvme: true, sha256: true };
+  const check = await pool.hashPart(new Blob(['xx123456789yy']), 2, 11, all);
+  const bytes = new Uint8Array(3 * 1024 * 1024 + 17);
+  for (let i = 0; i < bytes.length; i += 65536) crypto.getRandomValues(bytes.subarray(i, i + 65536));
+  const blob = new Blob([bytes]);
+  const partSize = 1024 * 1024;
+  const parts = await Promise.all(
+    Array.from({ length: 4 }, (_, i) => pool.hashPart(blob, i * partSize, Math.min((i + 1) * partSize, blob.size), all)),
+  );
+  const whole = await pool.hashPart(blob, 0, blob.size, all);
+  const combined = crc64CombineAll(parts.map((p) => ({ crc: BigInt(`0x${p.crc64nvme}`), size: p.size })));
+  const probeA = await pool.probe(blob, 65536);
+  const probeB = await pool.probe(new Blob([bytes.slice(0, -1), new Uint8Array([bytes[bytes.length - 1] ^ 1])]), 65536);
+  pool.terminate();
+  return {
+    check,
+    combined: combined.toString(16).padStart(16, '0'),
+    whole: whole.crc64nvme,
+    sizes: parts.map((p) => p.size),
+    probesDiffer: probeA !== probeB,
+    poolSize: new WorkerHashPool().size,
+    cores: navigator.hardwareConcurrency,
+  };
+}
+
+/** IndexedDB records survive a new store instance (as after a reload). */
+async function recordStoreSelfTest() {
+  const name = `chute-selftest-${Math.random()}`;
+  const a = new IndexedDbRecordStore(name);
+  const record = {
+    fingerprint: 'fp-1', endpoint: '', name: 'a.bin', type: '', size: 10, lastModified: 1, key: 'k', uploadId: 'u',
+    token: 't', tokenExpiresAt: Date.now() + 60_000, partSize: 5, partCount: 2, checksumAlgorithm: 'CRC64NVME', createdAt: 1,
+  };
+  await a.put(record);
+  const b = new IndexedDbRecordStore(name);
+  const got = await b.get('fp-1');
+  const listed = (await b.list()).length;
+  await b.delete('fp-1');
+  return { same: JSON.stringify(got) === JSON.stringify(record), listed, afterDelete: (await a.list()).length };
+}
+
+/** An XHR PUT that stops making progress is aborted after stallTimeoutMs and reported as stalled. */
+async function stallSelfTest(url: string, stallTimeoutMs: number) {
+  const started = performance.now();
+  try {
+    await new XhrTransport().put({
+      url,
+      headers: {},
+      body: new Blob([new Uint8Array(4 * 1024 * 1024)]),
+      stallTimeoutMs,
+      signal: new AbortController().signal,
+      onProgress: () => {},
+    });
+    return { kind: 'sent', ms: performance.now() - started };
+  } catch (err) {
+    return { kind: err instanceof TransportError ? err.failure.kind : String(err), ms: performance.now() - started };
+  }
+}
+
 Object.assign(window, {
   harness: {
     log,
@@ -141,5 +214,8 @@ Object.assign(window, {
     status: () => current?.status,
     observeLongTasks,
     stockUppy,
+    hashSelfTest,
+    recordStoreSelfTest,
+    stallSelfTest,
   },
 });
