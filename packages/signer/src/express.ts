@@ -1,17 +1,19 @@
 import { Readable } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
-import { type Request as ExpressRequest, type Response as ExpressResponse, Router } from 'express';
+import type { Request as ExpressRequest, Response as ExpressResponse, NextFunction, RequestHandler } from 'express';
 import type { Signer } from './signer.js';
 
 /**
- * `@chute/signer/express`: mounts the signer as an Express 5 router. Only converts
+ * `@chute/signer/express`: mounts the signer in an Express 5 app (a middleware, like a router). Only converts
  * req → Request and Response → res (streaming both ways); all logic lives in the core.
  * Mount without body parsers in front of it: the core reads and limits bodies itself.
  *   app.use('/signer', chuteRouter(signer))   // API under /signer/api/…
  */
-export function chuteRouter(signer: Signer): Router {
-  const router = Router();
-  router.use(async (req: ExpressRequest, res: ExpressResponse, next) => {
+export function chuteRouter(signer: Signer): RequestHandler {
+  // A plain middleware (no runtime import of express, so it works with the app's own copy);
+  // it returns nothing and passes errors to next() explicitly.
+  return (req, res, next) => void handle(req, res, next);
+  async function handle(req: ExpressRequest, res: ExpressResponse, next: NextFunction): Promise<void> {
     // Everything the signer answers lives under /api; the rest (static files, health) passes on.
     if (!req.path.startsWith('/api/')) return next();
     try {
@@ -25,10 +27,12 @@ export function chuteRouter(signer: Signer): Router {
       const request = new Request(new URL(req.url, base), {
         method: req.method,
         headers,
-        ...(hasBody ? { body: Readable.toWeb(req) as unknown as ReadableStream, duplex: 'half' } : {}),
+        ...(hasBody ? { body: bodyOf(req), duplex: 'half' } : {}),
       } as RequestInit);
       const response = await signer.fetch(request, { ...(req.ip ? { ip: req.ip } : {}), baseUrl: base + req.baseUrl });
       res.status(response.status);
+      // A body the core refused unread (413, 401…) is drained after the response, up to a limit.
+      if (hasBody) res.once('finish', () => drain(req));
       response.headers.forEach((value, key) => {
         res.setHeader(key, value);
       });
@@ -37,6 +41,51 @@ export function chuteRouter(signer: Signer): Router {
     } catch (err) {
       next(err);
     }
+  }
+}
+
+/**
+ * The request body as a web stream with back-pressure. Unlike `Readable.toWeb`, cancelling it
+ * (the core refusing an oversized body) only stops reading; it does not destroy the socket, so
+ * the error response still reaches the client (the rest is drained once it is sent).
+ */
+function bodyOf(req: ExpressRequest): ReadableStream<Uint8Array> {
+  let done = false;
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      req.on('data', (chunk: Buffer) => {
+        if (done) return;
+        controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        if ((controller.desiredSize ?? 0) <= 0) req.pause();
+      });
+      req.once('end', () => {
+        if (!done) controller.close();
+        done = true;
+      });
+      req.once('error', (err) => {
+        if (!done) controller.error(err);
+        done = true;
+      });
+      req.pause();
+    },
+    pull() {
+      req.resume();
+    },
+    cancel() {
+      done = true;
+    },
   });
-  return router;
+}
+
+/** Up to this much unread body is discarded to keep the connection; beyond it, the socket is closed. */
+const DRAIN_LIMIT = 1024 * 1024;
+
+function drain(req: ExpressRequest): void {
+  if (req.complete) return;
+  let seen = 0;
+  req.on('data', (chunk: Buffer) => {
+    seen += chunk.byteLength;
+    if (seen > DRAIN_LIMIT) req.destroy();
+  });
+  req.resume();
 }

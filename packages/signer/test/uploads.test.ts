@@ -3,7 +3,7 @@ import type { Signer } from '@chute/signer';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { api, bytes, crc64nvme, digest, md5b64, md5hex, send, signerFor, startStore } from './helpers.js';
 
-// biome-ignore lint: test responses are loosely typed on purpose
+// Test responses are loosely typed on purpose.
 type Json = any;
 
 let store: Awaited<ReturnType<typeof startStore>>;
