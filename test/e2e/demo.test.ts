@@ -17,7 +17,7 @@ const files = tempFiles();
 
 beforeAll(async () => {
   dist = await buildDemo();
-  stack = await startStack({ staticDir: dist });
+  stack = await startStack({ staticDir: dist, proxy: true });
   browser = await launchChromium();
 });
 afterAll(async () => {
@@ -51,5 +51,38 @@ test('demo: Dashboard upload → verified → listed in My uploads → downloads
   const [download] = await Promise.all([page.waitForEvent('download'), row.getByRole('button', { name: 'Download' }).click()]);
   const saved = await download.path();
   expect(createHash('sha256').update(readFileSync(saved)).digest('hex')).toBe(file.sha256);
+  await page.close();
+});
+
+test('demo: reload mid-upload → restore prompt → re-select → resumes, keeping verified parts', async () => {
+  const proxy = stack.proxy;
+  if (!proxy) throw new Error('no proxy');
+  const file = files.make('big-scan.tiff', 80 * MiB); // 5 parts of 16 MiB
+  const page: Page = await browser.context.newPage();
+  page.on('pageerror', (err) => console.error(`[page error] ${err.message}`));
+  await page.goto(`${stack.origin}/`);
+  proxy.rate = 25 * MiB;
+  try {
+    await page.locator('input.uppy-Dashboard-input[type=file]').first().setInputFiles(file.path);
+    await page.locator('.uppy-StatusBar-actionBtn--upload').click();
+    // Reload once at least two parts are stored.
+    await expect.poll(() => stack.uploadedParts(), { timeout: 30_000, interval: 100 }).toBeGreaterThanOrEqual(2);
+    await page.reload();
+    const prompt = page.locator('.chute-restore [data-restore-name="big-scan.tiff"]');
+    await prompt.waitFor({ timeout: 10_000 });
+    await page.locator('input.uppy-Dashboard-input[type=file]').first().setInputFiles(file.path);
+    await page.locator('.uppy-StatusBar-actionBtn--upload').click();
+    const line = page.locator('.chute-file[data-file-name="big-scan.tiff"]');
+    await line.and(page.locator('[data-status="verified"]')).waitFor({ timeout: 60_000 });
+    const text = (await line.textContent()) ?? '';
+    const kept = Number(/(\d+) parts kept/.exec(text)?.[1] ?? 0);
+    expect(kept).toBeGreaterThanOrEqual(2);
+    await expect.poll(() => prompt.count(), { timeout: 5_000 }).toBe(0);
+  } finally {
+    proxy.rate = 0;
+  }
+  const row = page.locator('.my-uploads tr[data-key]').filter({ hasText: 'big-scan.tiff' });
+  await row.waitFor({ timeout: 10_000 });
+  expect(await stack.objectSha256((await row.getAttribute('data-key')) as string)).toBe(file.sha256);
   await page.close();
 });

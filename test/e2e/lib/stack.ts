@@ -16,7 +16,7 @@ import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 
 // Loaded through Node's own require: Vite's resolver (Vitest's root config keeps the `module`
 // condition) would pick the SDK's extensionless dist-es, which Node cannot import.
-const { GetObjectCommand, ListMultipartUploadsCommand, PutBucketCorsCommand, S3Client } = createRequire(import.meta.url)(
+const { GetObjectCommand, ListMultipartUploadsCommand, ListPartsCommand, PutBucketCorsCommand, S3Client } = createRequire(import.meta.url)(
   '@aws-sdk/client-s3',
 ) as typeof import('@aws-sdk/client-s3');
 
@@ -40,6 +40,8 @@ export interface Stack {
   restartSigner(downMs: number): Promise<void>;
   objectSha256(key: string): Promise<string>;
   multipartUploads(): Promise<number>;
+  /** Parts stored so far across the bucket's open multipart uploads. */
+  uploadedParts(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -99,6 +101,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       const hash = createHash('sha256');
       for await (const chunk of res.Body as AsyncIterable<Uint8Array>) hash.update(chunk);
       return hash.digest('hex');
+    },
+    async uploadedParts() {
+      const uploads = (await s3.send(new ListMultipartUploadsCommand({ Bucket: BUCKET }))).Uploads ?? [];
+      let n = 0;
+      for (const u of uploads) {
+        const res = await s3.send(new ListPartsCommand({ Bucket: BUCKET, Key: u.Key as string, UploadId: u.UploadId as string }));
+        n += res.Parts?.length ?? 0;
+      }
+      return n;
     },
     async multipartUploads() {
       const res = await s3.send(new ListMultipartUploadsCommand({ Bucket: BUCKET }));
