@@ -5,6 +5,10 @@ import { ConfigError, loadConfig } from './config.js';
 import { startServer } from './server.js';
 import { applyBucket, planBucket, readBucket } from './setup.js';
 
+// The SDK's Node 20 end-of-support notice is printed as a raw multi-line warning; the server
+// runs fine on Node 20 and says so once in its JSON log instead.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const HELP = `chute-server — Chute's signing service
 
 Usage:
@@ -43,7 +47,7 @@ async function serve(): Promise<void> {
 }
 
 async function setup(args: string[]): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = parseArgsOrUsage({
     args,
     options: {
       origin: { type: 'string', multiple: true },
@@ -91,6 +95,14 @@ async function setup(args: string[]): Promise<void> {
 }
 
 class UsageError extends Error {}
+
+function parseArgsOrUsage<T extends Parameters<typeof parseArgs>[0]>(config: T) {
+  try {
+    return parseArgs(config);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;

@@ -120,13 +120,13 @@ export function loadConfig(raw: NodeJS.ProcessEnv | Record<string, string | unde
     problems.push('a bucket connection is partly configured: set S3_BUCKET too (or unset them all for local mode)');
   }
 
-  if (bucket && !env.TOKEN_SECRETS?.length) problems.push('TOKEN_SECRETS is required with a real bucket (comma-separated, each ≥ 32 characters)');
+  if (env.S3_BUCKET && !env.TOKEN_SECRETS?.length) problems.push('TOKEN_SECRETS is required with a real bucket (comma-separated, each ≥ 32 characters)');
   for (const s of env.TOKEN_SECRETS ?? []) {
     if (s.length < 32) problems.push('TOKEN_SECRETS: every secret must be at least 32 characters');
     secrets.push(s);
   }
 
-  const mode = env.AUTH_MODE ?? (bucket ? undefined : 'open');
+  const mode = env.AUTH_MODE ?? (env.S3_BUCKET ? undefined : 'open');
   let auth: AuthConfig = { mode: 'open' };
   if (!mode) {
     problems.push('AUTH_MODE is required with a real bucket: tokens, jwt, or open (loopback development only)');
