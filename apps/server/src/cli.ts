@@ -47,7 +47,7 @@ async function serve(): Promise<void> {
 }
 
 async function setup(args: string[]): Promise<void> {
-  const { values } = parseArgsOrUsage({
+  const { values } = parseArgsSafely(() => parseArgs({
     args,
     options: {
       origin: { type: 'string', multiple: true },
@@ -55,7 +55,7 @@ async function setup(args: string[]): Promise<void> {
       'dry-run': { type: 'boolean', default: false },
     },
     strict: true,
-  });
+  }));
   const origins = values.origin ?? [];
   if (origins.length === 0) throw new UsageError('setup needs at least one --origin URL (the web app that uploads)');
   for (const o of origins) {
@@ -96,9 +96,10 @@ async function setup(args: string[]): Promise<void> {
 
 class UsageError extends Error {}
 
-function parseArgsOrUsage<T extends Parameters<typeof parseArgs>[0]>(config: T) {
+/** Unknown or malformed options are usage errors (exit 2), not crashes. */
+function parseArgsSafely<T>(parse: () => T): T {
   try {
-    return parseArgs(config);
+    return parse();
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
