@@ -5,6 +5,8 @@ import { MyUploads } from './my-uploads.js';
 
 // The signer serves this page and its API on the same origin (`/api/...`).
 const ENDPOINT = '';
+// `?goldenRetriever=off` shows Chute's own restore prompt instead of Uppy's ghost files.
+const goldenRetriever = new URLSearchParams(location.search).get('goldenRetriever') !== 'off';
 
 export function App() {
   const [version, setVersion] = useState(0);
@@ -23,7 +25,7 @@ export function App() {
         getAuthToken={getAuthToken}
         onUploaded={onUploaded}
         note="Any file type; large files go in parallel 16 MiB parts."
-        options={{ uppyOptions: { id: 'chute-demo', autoProceed: false } }}
+        options={{ goldenRetriever, uppyOptions: { id: 'chute-demo', autoProceed: false } }}
       />
       <MyUploads endpoint={ENDPOINT} version={version} />
     </main>

@@ -1,6 +1,7 @@
 import type { ChuteEngineOptions } from '@chute/uploader';
 import { type ChutePluginOptions, ChuteUppyPlugin } from '@chute/uploader/uppy';
 import Uppy, { type Body, type Meta, type UppyOptions } from '@uppy/core';
+import GoldenRetriever from '@uppy/golden-retriever';
 import { useState } from 'react';
 
 export type ChuteUppyOptions = Partial<ChuteEngineOptions> & {
@@ -10,13 +11,19 @@ export type ChuteUppyOptions = Partial<ChuteEngineOptions> & {
   /** Options for the Uppy instance (id, restrictions, autoProceed, …). */
   uppyOptions?: Partial<UppyOptions<Meta, Body>>;
   plugin?: Omit<ChutePluginOptions, keyof ChuteEngineOptions>;
+  /**
+   * Restore the file list after a reload with Uppy's Golden Retriever (large files come back as
+   * "ghosts" to re-select; Chute then resumes them with verified parts). Default true.
+   */
+  goldenRetriever?: boolean;
 };
 
 /** Builds an Uppy instance with the Chute uploader plugin (outside React, e.g. at module scope). */
 export function createChuteUppy(options: ChuteUppyOptions): Uppy<Meta, Body> {
-  const { uppyOptions, plugin, ...engine } = options;
+  const { uppyOptions, plugin, goldenRetriever = true, ...engine } = options;
   const uppy = new Uppy<Meta, Body>({ id: 'chute', ...uppyOptions });
   uppy.use(ChuteUppyPlugin, { ...engine, ...plugin });
+  if (goldenRetriever && typeof indexedDB !== 'undefined') uppy.use(GoldenRetriever);
   return uppy;
 }
 
