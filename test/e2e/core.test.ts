@@ -52,6 +52,21 @@ describe('uploads in Chromium → signer → local-r2', () => {
     await page.close();
   });
 
+  test.each([
+    ['SHA256', 'SHA256'],
+    ['NONE', 'MD5'],
+  ])('checksum %s: parts checked by the bucket, object verified by %s', async (checksumAlgorithm, verifiedBy) => {
+    const file = files.make(`algo-${checksumAlgorithm}.bin`, 12 * MiB);
+    const page = await h.page();
+    await page.setInputFiles('#file', file.path);
+    const out = await upload(page, { checksumAlgorithm });
+    expect(out.error).toBeUndefined();
+    expect(out.result?.verifiedBy.algorithm).toBe(verifiedBy);
+    expect(out.result?.verifiedBy.value).toMatch(/-3$/); // composite / multipart ETag over 3 parts
+    expect(await h.stack.objectSha256(out.result?.key as string)).toBe(file.sha256);
+    await page.close();
+  });
+
   test('pause stops sending; resume completes', async () => {
     const file = files.make('pause.bin', 30 * MiB);
     const page = await h.page();

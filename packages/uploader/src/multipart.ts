@@ -96,14 +96,14 @@ export async function runMultipart(
     }
     return p.signed as SignedTarget;
   };
+  // One checksum per part request (R2 refuses two): the COMPOSITE algorithm's value when the
+  // upload has one, else Content-MD5. The ETag is the part's MD5 either way (resume checks it).
   const checksumsOf = (p: Part) => {
     const digest = p.digest as PartDigest;
-    const checksum = record.checksumAlgorithm === 'SHA256' && digest.sha256 ? hexToBase64(digest.sha256) : undefined;
-    return {
-      partNumber: p.partNumber,
-      md5: hexToBase64(digest.md5 as string),
-      ...(checksum ? { checksum } : {}),
-    };
+    if (record.checksumAlgorithm === 'SHA256' && digest.sha256) {
+      return { partNumber: p.partNumber, checksum: hexToBase64(digest.sha256) };
+    }
+    return { partNumber: p.partNumber, md5: hexToBase64(digest.md5 as string) };
   };
 
   // ---- lanes: each takes the next part, hashes it (already done, usually), skips it when the

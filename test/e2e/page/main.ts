@@ -79,7 +79,8 @@ function makeEngine(o: HarnessOptions): ChuteEngine {
 }
 
 function start(o: HarnessOptions = {}) {
-  engine ??= makeEngine(o);
+  engine?.destroy();
+  engine = makeEngine(o);
   const upload = engine.add(pickedFile());
   current = upload;
   upload.on('status', (s) => log.statuses.push(s));
