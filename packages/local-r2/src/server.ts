@@ -11,6 +11,7 @@ import { sweep } from './lifecycle.js';
 import { route } from './router.js';
 import { BlobStore } from './store/blobs.js';
 import { MetaDb } from './store/db.js';
+import { lockDataDir } from './store/lock.js';
 
 /** Documented development credentials (never use them for anything real). */
 export const DEFAULT_ACCESS_KEY_ID = 'local-r2-access-key-id';
@@ -144,7 +145,14 @@ export async function startLocalR2(options: LocalR2Options): Promise<LocalR2> {
   const credentials = Array.isArray(creds) ? creds : [creds];
   if (credentials.length === 0) throw new Error('local-r2: at least one credential pair is required');
   await mkdir(options.dataDir, { recursive: true });
-  const db = new MetaDb(join(options.dataDir, 'metadata.sqlite'));
+  const unlock = await lockDataDir(options.dataDir);
+  let db: MetaDb;
+  try {
+    db = new MetaDb(join(options.dataDir, 'metadata.sqlite'));
+  } catch (err) {
+    await unlock();
+    throw err;
+  }
   const blobs = new BlobStore(options.dataDir);
   const log = options.onError ?? ((msg: string, err?: unknown) => console.error(msg, err));
   try {
@@ -156,6 +164,7 @@ export async function startLocalR2(options: LocalR2Options): Promise<LocalR2> {
     }
   } catch (err) {
     db.close();
+    await unlock();
     throw err;
   }
   const app: App = { db, blobs, auth: new Authenticator(credentials, now), now, log };
@@ -176,13 +185,19 @@ export async function startLocalR2(options: LocalR2Options): Promise<LocalR2> {
     );
   });
   const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (err) {
+    db.close();
+    await unlock();
+    throw err;
+  }
   const port = (server.address() as AddressInfo).port;
   const interval = options.sweepIntervalMs ?? 60_000;
   let sweeping: Promise<unknown> = Promise.resolve();
@@ -210,6 +225,7 @@ export async function startLocalR2(options: LocalR2Options): Promise<LocalR2> {
         });
         await sweeping;
         db.close();
+        await unlock();
       })();
       return closed;
     },

@@ -1,6 +1,9 @@
+import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_CREDENTIALS } from '../src/index.js';
+import { DEFAULT_CREDENTIALS, startLocalR2 } from '../src/index.js';
 import { b64, client, codeOf, errorOf, type Harness, harness, MiB, random, signedFetch, signRaw } from './helpers.js';
 import { sdk } from './sdk.js';
 
@@ -192,5 +195,17 @@ describe('multipart rules are checked at Complete with R2’s codes', () => {
     await signedFetch(h.r2.endpoint, { method: 'PUT', path: '/test/exists', body: 'x' });
     const r = await send({ method: 'POST', path: '/test/exists', query: { uploads: '' }, headers: { 'if-none-match': '*' } });
     expect([r.status, r.code]).toEqual([412, 'PreconditionFailed']);
+  });
+});
+
+describe('start-up guards', () => {
+  it('refuses a second server on the same data dir, and a port already taken', async () => {
+    await expect(startLocalR2({ dataDir: h.dir })).rejects.toThrow(/in use/);
+    const other = await mkdtemp(join(tmpdir(), 'local-r2-port-'));
+    await expect(startLocalR2({ dataDir: other, port: h.r2.port })).rejects.toThrow(/EADDRINUSE/);
+    // The failed start released its lock: a later start on that dir works.
+    const ok = await startLocalR2({ dataDir: other });
+    await ok.close();
+    await rm(other, { recursive: true, force: true });
   });
 });
