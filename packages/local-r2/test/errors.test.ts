@@ -209,3 +209,31 @@ describe('start-up guards', () => {
     await rm(other, { recursive: true, force: true });
   });
 });
+
+describe('aws-chunked bodies over HTTP', () => {
+  const frame = (data: string, trailer: string) => `${data.length.toString(16)}\r\n${data}\r\n0\r\n${trailer}\r\n\r\n`;
+  const put = (key: string, data: string, trailer: string) =>
+    signedFetch(h.r2.endpoint, {
+      method: 'PUT',
+      path: `/test/${key}`,
+      payloadHash: 'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
+      headers: {
+        'content-encoding': 'aws-chunked',
+        'x-amz-decoded-content-length': String(data.length),
+        'x-amz-trailer': 'x-amz-checksum-crc32',
+      },
+      body: frame(data, trailer),
+    });
+
+  it('stores the decoded bytes when the trailing CRC32 matches, BadDigest when it does not', async () => {
+    const ok = await put('trailer-ok', 'hello world', 'x-amz-checksum-crc32:DUoRhQ==');
+    expect(ok.status).toBe(200);
+    const got = await h.s3.send(new GetObjectCommand({ Bucket: 'test', Key: 'trailer-ok' }));
+    expect(await (got.Body as { transformToString(): Promise<string> }).transformToString()).toBe('hello world');
+    const bad = await errorOf(await put('trailer-bad', 'hello world', 'x-amz-checksum-crc32:AAAAAA=='));
+    expect([bad.status, bad.code]).toEqual([400, 'BadDigest']);
+    const missing = await errorOf(await put('trailer-missing', 'hello world', ''));
+    expect(missing.status).toBe(400);
+    expect(await codeOf(h.s3.send(new GetObjectCommand({ Bucket: 'test', Key: 'trailer-bad' })))).toBe('NoSuchKey');
+  });
+});

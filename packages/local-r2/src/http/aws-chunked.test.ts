@@ -67,3 +67,43 @@ describe('aws-chunked decoding with signed chunks (AWS fixture)', () => {
     await expect(decode(raw, 4096)).rejects.toMatchObject({ code: 'IncompleteBody' });
   });
 });
+
+describe('aws-chunked trailers', () => {
+  const run = async (raw: Buffer, signer?: ConstructorParameters<typeof AwsChunkedDecoder>[0]) => {
+    const decoder = new AwsChunkedDecoder(signer, true);
+    Readable.from([raw.subarray(0, 5), raw.subarray(5)]).pipe(decoder);
+    const out: Buffer[] = [];
+    for await (const c of decoder) out.push(c as Buffer);
+    return { data: Buffer.concat(out), trailers: decoder.trailers };
+  };
+
+  it('decodes unsigned chunks and collects the trailing checksum', async () => {
+    const raw = Buffer.from('5\r\nhello\r\n6\r\n world\r\n0\r\nx-amz-checksum-crc32:DUoRhQ==\r\n\r\n');
+    const { data, trailers } = await run(raw);
+    expect(data.toString()).toBe('hello world');
+    expect(trailers.get('x-amz-checksum-crc32')).toBe('DUoRhQ==');
+  });
+
+  it('chains chunk signatures into the trailer signature', async () => {
+    const { createHash, createHmac } = await import('node:crypto');
+    const key = 'k';
+    const signer = {
+      seed: 'seed',
+      longDate: '20260101T000000Z',
+      scope: '20260101/auto/s3/aws4_request',
+      sign: async (sts: string) => createHmac('sha256', key).update(sts).digest('hex'),
+    };
+    const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+    const empty = sha('');
+    const s1 = await signer.sign(['AWS4-HMAC-SHA256-PAYLOAD', signer.longDate, signer.scope, 'seed', empty, sha('abc')].join('\n'));
+    const s0 = await signer.sign(['AWS4-HMAC-SHA256-PAYLOAD', signer.longDate, signer.scope, s1, empty, empty].join('\n'));
+    const trailer = 'x-amz-checksum-crc32:NSRBwg==';
+    const st = await signer.sign(['AWS4-HMAC-SHA256-TRAILER', signer.longDate, signer.scope, s0, sha(`${trailer}\n`)].join('\n'));
+    const body = (trailerSig: string) =>
+      Buffer.from(`3;chunk-signature=${s1}\r\nabc\r\n0;chunk-signature=${s0}\r\n${trailer}\r\nx-amz-trailer-signature:${trailerSig}\r\n\r\n`);
+    const ok = await run(body(st), signer);
+    expect(ok.data.toString()).toBe('abc');
+    expect(ok.trailers.get('x-amz-checksum-crc32')).toBe('NSRBwg==');
+    await expect(run(body('0'.repeat(64)), signer)).rejects.toMatchObject({ code: 'SignatureDoesNotMatch' });
+  });
+});
