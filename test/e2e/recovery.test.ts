@@ -103,4 +103,27 @@ describe('recovery (Chromium → TCP proxy → local-r2)', () => {
     expect(await h.stack.objectSha256(out.result?.key as string)).toBe(file.sha256);
     await page.close();
   });
+
+  test('offline for a while (navigator.onLine false): the upload waits, then completes', async () => {
+    const proxy = h.stack.proxy;
+    if (!proxy) throw new Error('no proxy');
+    proxy.rate = 20 * MiB;
+    const file = files.make('offline.bin', 40 * MiB);
+    const page = await h.page();
+    await page.setInputFiles('#file', file.path);
+    await start(page, { concurrency: 3 });
+    await waitForLog(page, 'log.uploaded.length >= 1');
+    await page.context().setOffline(true);
+    await waitForLog(page, "log.statuses.at(-1) === 'retrying'", 10_000);
+    await page.waitForTimeout(1000); // requests already on the wire may still finish
+    const during = (await logOf(page)).uploaded.length;
+    await page.waitForTimeout(1500);
+    expect((await logOf(page)).uploaded.length).toBe(during); // nothing new is sent while offline
+    expect((await logOf(page)).statuses.at(-1)).toBe('retrying');
+    await page.context().setOffline(false);
+    const out = await wait(page);
+    expect(out.error).toBeUndefined();
+    expect(await h.stack.objectSha256(out.result?.key as string)).toBe(file.sha256);
+    await page.close();
+  });
 });
