@@ -1,0 +1,87 @@
+// The Uppy bridge with @uppy/core 6 itself (it runs in Node) and the fake bucket + signer:
+// the events Uppy users rely on, pause through Uppy, and several files sharing the slots.
+import { createHash, randomBytes } from 'node:crypto';
+import { MiB } from '@chute/protocol';
+import Uppy, { type Body, type Meta } from '@uppy/core';
+import { expect, test } from 'vitest';
+import { ChuteEngine } from '../src/engine.js';
+import { MemoryRecordStore } from '../src/record-store.js';
+import { type ChuteBody, ChuteUppyPlugin } from '../src/uppy-plugin.js';
+import { FakeBackend, NodeHasher } from './fakes.js';
+
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+function setup(concurrency = 3) {
+  const backend = new FakeBackend();
+  backend.putDelayMs = 15;
+  const engine = new ChuteEngine({
+    endpoint: 'http://signer.test',
+    signer: backend,
+    transport: backend,
+    hasher: new NodeHasher(),
+    store: new MemoryRecordStore(),
+    connectivity: { isOnline: () => true, waitOnline: async () => {} },
+    partSize: 5 * MiB,
+    multipartThreshold: 5 * MiB,
+    concurrency,
+  });
+  const uppy = new Uppy<Meta, Body>({ id: 'test' }).use(ChuteUppyPlugin, { engine });
+  return { backend, engine, uppy };
+}
+
+test('upload-progress, upload-success (key, location, verifiedBy) and the verified file state', async () => {
+  const { backend, uppy } = setup();
+  const bytes = randomBytes(12 * MiB);
+  const id = uppy.addFile({ name: 'a.bin', type: 'application/octet-stream', data: new Blob([bytes]) });
+  const progress: number[] = [];
+  uppy.on('upload-progress', (_f, p) => progress.push(p.bytesUploaded as number));
+  let success: ChuteBody | undefined;
+  uppy.on('upload-success', (_f, res) => {
+    success = res.body as unknown as ChuteBody;
+  });
+  const result = await uppy.upload();
+  expect(result?.successful?.map((f) => f.id)).toEqual([id]);
+  expect(success?.key).toBe('u/a.bin');
+  expect(success?.verifiedBy.algorithm).toBe('CRC64NVME');
+  expect(progress.at(-1)).toBe(bytes.length);
+  expect(sha(backend.objects.get('u/a.bin') as Uint8Array)).toBe(sha(bytes));
+  const plugin = uppy.getPlugin('Chute') as ChuteUppyPlugin<Meta, Body>;
+  expect(plugin.fileState(id)?.status).toBe('verified');
+  expect(uppy.getFile(id).progress.uploadComplete).toBe(true);
+});
+
+test('several files share the engine slots; each lands intact', async () => {
+  const { backend, engine, uppy } = setup(3);
+  const files = [randomBytes(11 * MiB), randomBytes(16 * MiB), randomBytes(3)];
+  files.forEach((b, i) => uppy.addFile({ name: `f${i}.bin`, type: '', data: new Blob([b]) }));
+  const result = await uppy.upload();
+  expect(result?.successful?.length).toBe(3);
+  expect(engine.inFlight.peak).toBeLessThanOrEqual(3);
+  expect(engine.inFlight.peak).toBeGreaterThan(1);
+  files.forEach((b, i) => expect(sha(backend.objects.get(`u/f${i}.bin`) as Uint8Array)).toBe(sha(b)));
+});
+
+test('pause and resume through Uppy; an error is reported with upload-error', async () => {
+  const { backend, uppy } = setup(1);
+  const bytes = randomBytes(16 * MiB);
+  const id = uppy.addFile({ name: 'p.bin', type: '', data: new Blob([bytes]) });
+  const plugin = uppy.getPlugin('Chute') as ChuteUppyPlugin<Meta, Body>;
+  uppy.once('upload-progress', () => {
+    uppy.pauseResume(id);
+    setTimeout(() => {
+      expect(plugin.fileState(id)?.status).toBe('paused');
+      uppy.pauseResume(id);
+    }, 50);
+  });
+  await uppy.upload();
+  expect(sha(backend.objects.get('u/p.bin') as Uint8Array)).toBe(sha(bytes));
+
+  const bad = uppy.addFile({ name: 'bad.bin', type: '', data: new Blob([randomBytes(10)]) });
+  const { TransportError } = await import('../src/transport.js');
+  backend.failNext.push(() => new TransportError({ kind: 'http', status: 400, code: 'InvalidArgument', message: 'no' }));
+  const errors: string[] = [];
+  uppy.on('upload-error', (_f, err) => errors.push(err.message));
+  await uppy.upload();
+  expect(errors[0]).toMatch(/InvalidArgument/);
+  expect(plugin.fileState(bad)?.error?.code).toBe('part_rejected');
+});
