@@ -1,14 +1,14 @@
 // Multipart pipeline: find or create the multipart upload, hash parts in workers ahead of the
 // network, sign them in batches, send them in parallel lanes, then complete and verify.
-import { type CompleteUploadResponse, type MultipartUploadResponse, partRange, type StoredPart } from '@chute/protocol';
-import { crc64CombineAll } from './crc64.js';
-import { bytesToBase64, crc64ToBase64, hexToBase64, hexToBytes, normalizeEtag } from './encoding.js';
+import { type MultipartUploadResponse, partRange, type StoredPart } from '@chute/protocol';
+import { hexToBase64, normalizeEtag } from './encoding.js';
 import { UploaderError } from './errors.js';
 import type { PartDigest } from './hash-messages.js';
 import type { UploadRecord } from './record-store.js';
 import { type SendTarget, type SignedTarget, sendWithRecovery, signedTarget } from './send.js';
 import type { UploadResult } from './types.js';
 import type { UploadDriver } from './upload.js';
+import { localChecksum, verify } from './verify.js';
 
 interface Part {
   partNumber: number;
@@ -271,42 +271,4 @@ async function hashWithRetry(d: UploadDriver, fn: () => Promise<PartDigest>): Pr
       );
     }
   }
-}
-
-interface LocalChecksum {
-  algorithm: 'CRC64NVME' | 'SHA256' | 'MD5';
-  value: string;
-}
-
-async function localChecksum(algorithm: string, parts: Part[], digests: PartDigest[]): Promise<LocalChecksum> {
-  if (algorithm === 'CRC64NVME') {
-    const crc = crc64CombineAll(parts.map((p, i) => ({ crc: BigInt(`0x${digests[i]?.crc64nvme}`), size: p.size })));
-    return { algorithm: 'CRC64NVME', value: crc64ToBase64(crc) };
-  }
-  const field = algorithm === 'SHA256' ? 'sha256' : 'md5';
-  // COMPOSITE: H(d1‖…‖dn)-n over binary part digests; with no extra checksum, the multipart ETag.
-  const joined = new Uint8Array(digests.length * (field === 'sha256' ? 32 : 16));
-  digests.forEach((dg, i) => {
-    joined.set(hexToBytes(dg[field] as string), i * (field === 'sha256' ? 32 : 16));
-  });
-  if (field === 'sha256') {
-    const h = new Uint8Array(await crypto.subtle.digest('SHA-256', joined));
-    return { algorithm: 'SHA256', value: `${bytesToBase64(h)}-${digests.length}` };
-  }
-  const { md5 } = await import('hash-wasm');
-  return { algorithm: 'MD5', value: `${await md5(joined)}-${digests.length}` };
-}
-
-function verify(completed: CompleteUploadResponse, local: LocalChecksum): LocalChecksum {
-  const ok =
-    local.algorithm === 'MD5'
-      ? normalizeEtag(completed.etag) === local.value
-      : completed.checksum?.algorithm === local.algorithm && completed.checksum.value === local.value;
-  if (!ok) {
-    throw new UploaderError(
-      'verification_failed',
-      `The stored object's ${local.algorithm} (${completed.checksum?.value ?? completed.etag}) differs from the file's (${local.value}).`,
-    );
-  }
-  return local;
 }
