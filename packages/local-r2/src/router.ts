@@ -1,5 +1,6 @@
 import { S3Error } from './errors.js';
 import * as buckets from './handlers/buckets.js';
+import { completeMultipartUpload } from './handlers/complete.js';
 import * as list from './handlers/list.js';
 import * as multipart from './handlers/multipart.js';
 import * as objects from './handlers/objects.js';
@@ -84,7 +85,7 @@ function objectRoute(ctx: Ctx): Handler {
       return upload ? multipart.abortMultipartUpload : objects.deleteObject;
     case 'POST':
       if (has(ctx, 'uploads')) return multipart.createMultipartUpload;
-      if (upload) return multipart.completeMultipartUpload;
+      if (upload) return completeMultipartUpload;
       return notAllowed();
     default:
       return notAllowed();

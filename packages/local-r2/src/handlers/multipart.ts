@@ -1,28 +1,21 @@
-import { createHash, randomBytes } from 'node:crypto';
-import {
-  type ChecksumAlgorithm,
-  combineCrc64Nvme,
-  createHasher,
-  defaultType,
-  headerName,
-  parseAlgorithm,
-} from '../checksums.js';
+import { randomBytes } from 'node:crypto';
+import { type ChecksumAlgorithm, defaultType, headerName, parseAlgorithm } from '../checksums.js';
 import { S3Error } from '../errors.js';
-import { checkWrite, type WriteConditions, writeConditions } from '../http/conditions.js';
+import { checkWrite, writeConditions } from '../http/conditions.js';
 import { type Ctx, etagQuote, h, q, send, sendXml } from '../http/context.js';
-import { readSmallBody } from '../http/body.js';
 import { requestMetadata } from '../http/metadata.js';
 import { abortFor, bucketRules } from '../lifecycle.js';
-import type { ObjectRow, PartRow, UploadRow } from '../store/db.js';
-import { asArray, httpDate, isoDate, onlyKeys, parseXml, text, toXml } from '../xml.js';
+import type { PartRow, UploadRow } from '../store/db.js';
+import { httpDate, isoDate, toXml } from '../xml.js';
 import { requireBucket, OWNER } from './buckets.js';
 import { ingest } from './objects.js';
 
-const MIN_PART = 5 * 1024 * 1024;
-const MAX_PARTS = 10_000;
-const COND = 'x-local-r2-conditions';
+export const MIN_PART = 5 * 1024 * 1024;
+export const MAX_PARTS = 10_000;
+/** Conditional headers of CreateMultipartUpload, kept with the upload for Complete. */
+export const COND = 'x-local-r2-conditions';
 
-function getUpload(ctx: Ctx): UploadRow {
+export function getUpload(ctx: Ctx): UploadRow {
   requireBucket(ctx);
   const id = q(ctx, 'uploadId') ?? '';
   const u = ctx.app.db.getUpload(id);
@@ -69,7 +62,7 @@ export function createMultipartUpload(ctx: Ctx) {
   sendXml(ctx, toXml('InitiateMultipartUploadResult', { Bucket: bucket.name, Key: key, UploadId: id }), out);
 }
 
-function partNumberOf(v: string | undefined): number {
+export function partNumberOf(v: string | undefined): number {
   if (v === undefined || !/^\d{1,5}$/.test(v) || Number(v) < 1 || Number(v) > MAX_PARTS)
     throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive.');
   return Number(v);
@@ -116,7 +109,7 @@ export async function uploadPart(ctx: Ctx) {
   send(ctx, 200, out);
 }
 
-const partChecksumField = (alg: string) => `Checksum${alg}`;
+export const partChecksumField = (alg: string) => `Checksum${alg}`;
 
 export function listParts(ctx: Ctx) {
   const upload = getUpload(ctx);
@@ -171,135 +164,4 @@ export async function abortMultipartUpload(ctx: Ctx) {
   });
   await ctx.app.blobs.remove(files);
   send(ctx, 204, {});
-}
-
-interface RequestedPart {
-  partNumber: number;
-  etag: string;
-  checksums: Map<string, string>;
-}
-
-function parseComplete(xml: string): RequestedPart[] {
-  const root = parseXml(xml, 'CompleteMultipartUpload');
-  onlyKeys(root, ['Part']);
-  const parts = asArray(root.Part as Record<string, unknown>[] | undefined);
-  if (parts.length === 0) throw new S3Error('MalformedXML', 'CompleteMultipartUpload needs at least one Part.');
-  if (parts.length > MAX_PARTS) throw new S3Error('InvalidArgument', `An upload has at most ${MAX_PARTS} parts.`);
-  return parts.map((p) => {
-    if (typeof p !== 'object' || p === null) throw new S3Error('MalformedXML');
-    onlyKeys(p, ['PartNumber', 'ETag', 'ChecksumCRC32', 'ChecksumCRC32C', 'ChecksumSHA1', 'ChecksumSHA256', 'ChecksumCRC64NVME']);
-    const etag = text(p.ETag);
-    if (etag === undefined) throw new S3Error('MalformedXML', 'Each Part needs an ETag.');
-    const checksums = new Map<string, string>();
-    for (const [k, v] of Object.entries(p)) if (k.startsWith('Checksum')) checksums.set(k.slice('Checksum'.length), text(v) ?? '');
-    return { partNumber: partNumberOf(text(p.PartNumber)), etag: etag.replace(/^"|"$/g, ''), checksums };
-  });
-}
-
-export async function completeMultipartUpload(ctx: Ctx) {
-  const upload = getUpload(ctx);
-  const requested = parseComplete((await readSmallBody(ctx, 4 * 1024 * 1024, false)).toString('utf8'));
-  requested.sort((a, b) => a.partNumber - b.partNumber); // R2 sorts instead of InvalidPartOrder
-  const alg = upload.checksumAlg as ChecksumAlgorithm | null;
-  const type = h(ctx, 'x-amz-checksum-type');
-  if (type !== undefined && type !== (upload.checksumType ?? undefined))
-    throw new S3Error('InvalidRequest', `The upload was created using the ${upload.checksumType ?? 'no'} checksum mode. The complete request must use the same checksum mode.`);
-  const composite = alg && upload.checksumType === 'COMPOSITE' ? await createHasher(alg) : undefined;
-  const storedConds = upload.headers[COND] ? (JSON.parse(upload.headers[COND]) as WriteConditions) : {};
-  const completeConds = writeConditions(ctx);
-  let unused: string[] = [];
-  let replaced: string[] = [];
-  let failedFiles: string[] = [];
-  const row = await ctx.app.db.commit((): ObjectRow | undefined => {
-      if (!ctx.app.db.getUpload(upload.id)) throw new S3Error('NoSuchUpload');
-      const stored = new Map(ctx.app.db.allParts(upload.id).map((p) => [p.partNumber, p]));
-      const chosen: PartRow[] = [];
-      let prev = 0;
-      for (const r of requested) {
-        const p = stored.get(r.partNumber);
-        if (r.partNumber === prev || !p || p.etag !== r.etag)
-          throw new S3Error('InvalidPart', 'One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part\'s entity tag.');
-        for (const [a, v] of r.checksums)
-          if (a !== p.checksumAlg || v !== p.checksum) throw new S3Error('InvalidPart', `The ${a} checksum of part ${r.partNumber} does not match the uploaded part.`);
-        prev = r.partNumber;
-        chosen.push(p);
-      }
-      const sizes = chosen.map((p) => p.size);
-      const first = sizes[0] as number;
-      if (chosen.length > 1 && first < MIN_PART)
-        throw new S3Error('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed object size.');
-      for (let i = 1; i < sizes.length; i++) {
-        const s = sizes[i] as number;
-        if ((i < sizes.length - 1 && s !== first) || s > first)
-          throw new S3Error('InvalidPart', 'All non-trailing parts must have the same length.');
-      }
-      let checksum: string | null = null;
-      if (alg === 'CRC64NVME')
-        checksum = combineCrc64Nvme(chosen.map((p) => ({ digest: Buffer.from(p.checksum ?? '', 'base64'), size: p.size }))).toString('base64');
-      else if (alg && composite) {
-        for (const p of chosen) composite.update(Buffer.from(p.checksum ?? '', 'base64'));
-        checksum = `${composite.digest().toString('base64')}-${chosen.length}`;
-      }
-      if (alg) {
-        const sent = h(ctx, headerName(alg));
-        if (sent !== undefined && sent !== checksum && `${sent}-${chosen.length}` !== checksum)
-          throw new S3Error('BadDigest', `The ${alg} you specified did not match the calculated checksum.`);
-      }
-      for (const other of ['crc32', 'crc32c', 'sha1', 'sha256', 'crc64nvme'])
-        if (other !== alg?.toLowerCase() && h(ctx, `x-amz-checksum-${other}`) !== undefined)
-          throw new S3Error('InvalidRequest', `The upload was created with ${alg ?? 'no'} checksum; x-amz-checksum-${other} cannot be used at completion.`);
-      const cur = ctx.app.db.getObject(upload.bucket, upload.key);
-      try {
-        checkWrite(storedConds, cur);
-        checkWrite(completeConds, cur);
-      } catch {
-        // R2: a failed condition at completion ends the upload (treated as aborted).
-        failedFiles = [...stored.values()].map((p) => p.file);
-        ctx.app.db.deleteUpload(upload.id);
-        return undefined;
-      }
-      const md5s = createHash('md5');
-      for (const p of chosen) md5s.update(Buffer.from(p.etag, 'hex'));
-      const headers = { ...upload.headers };
-      delete headers[COND];
-      const obj: ObjectRow = {
-        bucket: upload.bucket,
-        key: upload.key,
-        size: sizes.reduce((a, b) => a + b, 0),
-        etag: `${md5s.digest('hex')}-${chosen.length}`,
-        modified: ctx.app.now(),
-        segments: chosen.map((p) => [p.file, p.size]),
-        headers,
-        meta: upload.meta,
-        checksumAlg: alg,
-        checksumType: alg ? upload.checksumType : null,
-        checksum,
-        parts: sizes,
-      };
-      const keep = new Set(chosen.map((p) => p.file));
-      unused = [...stored.values()].map((p) => p.file).filter((f) => !keep.has(f));
-      replaced = cur ? cur.segments.map(([f]) => f) : [];
-      ctx.app.db.deleteUpload(upload.id);
-      ctx.app.db.putObject(obj);
-      return obj;
-    });
-  if (!row) {
-    await ctx.app.blobs.remove(failedFiles);
-    throw new S3Error('PreconditionFailed');
-  }
-  await ctx.app.blobs.remove([...unused, ...replaced]);
-  const obj = row;
-  const out: Record<string, string> = {};
-  if (obj.checksumAlg && obj.checksum) out['x-amz-checksum-type'] = obj.checksumType ?? '';
-  sendXml(
-    ctx,
-    toXml('CompleteMultipartUploadResult', {
-      Location: `/${obj.bucket}/${obj.key}`,
-      Bucket: obj.bucket,
-      Key: obj.key,
-      ETag: etagQuote(obj.etag),
-      ...(obj.checksumAlg && obj.checksum ? { [partChecksumField(obj.checksumAlg)]: obj.checksum, ChecksumType: obj.checksumType } : {}),
-    }),
-    out,
-  );
 }

@@ -9,7 +9,7 @@ export interface App {
   blobs: BlobStore;
   auth: Authenticator;
   now: () => number;
-  /** Upload ids that an UploadPart or Complete is writing right now (so an abort can wait for them). */
+  /** Reports unexpected server errors (client mistakes are answered, not logged). */
   log: (msg: string, err?: unknown) => void;
 }
 
