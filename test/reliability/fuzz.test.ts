@@ -15,6 +15,15 @@ import { pool, send, sendRaw } from './lib/send.js';
 import { BUCKET, CREDS, type Stack, startStack } from './lib/stack.js';
 
 const N = Number(process.env.CHUTE_FUZZ_N ?? 1500);
+
+function describeRequest(g: GeneratedRequest): string {
+  const qs = queryString(g.query);
+  const h = Object.entries(g.headers)
+    .filter(([k]) => k !== 'authorization' && k !== 'x-amz-date' && k !== 'host')
+    .map(([k, v]) => `${k}: ${v.slice(0, 60)}`)
+    .join('; ');
+  return `${g.kind} ${g.method} ${g.path.slice(0, 100)}?${qs.slice(0, 200)} [${h}] body ${JSON.stringify(g.body?.subarray(0, 80).toString('latin1') ?? '')} (${g.body?.length ?? 0} B)`;
+}
 const SEED = Number(process.env.CHUTE_FUZZ_SEED ?? 20261125);
 const CONCURRENCY = 8;
 
@@ -58,10 +67,24 @@ describe('fuzz', () => {
     // Generate sequentially (deterministic for a seed), send concurrently.
     const reqs: ({ raw: Buffer } | GeneratedRequest)[] = [];
     for (let i = 0; i < N; i++) reqs.push(rand() < 0.05 ? { raw: rawGarbage(rand, base.host) } : await generateS3Request(rand, ctx));
+    // What was in flight when (if) the server died, for the failure message.
+    const inflight = new Map<number, string>();
+    let atDeath: string[] = [];
+    stack.r2.child.once('exit', () => {
+      atDeath = [...inflight.values()];
+    });
     const t0 = performance.now();
     await pool(N, CONCURRENCY, async (i) => {
       const g = reqs[i];
       if (!g) return;
+      inflight.set(i, 'raw' in g ? `raw ${JSON.stringify(g.raw.toString('latin1').slice(0, 200))}` : describeRequest(g));
+      try {
+        await sendOne(g);
+      } finally {
+        inflight.delete(i);
+      }
+    });
+    async function sendOne(g: { raw: Buffer } | GeneratedRequest) {
       if ('raw' in g) {
         raw++;
         const status = await sendRaw(base, g.raw);
@@ -86,7 +109,7 @@ describe('fuzz', () => {
         if (!code) violations.push(`${g.kind} ${g.method} ${g.path.slice(0, 80)} → ${res.status} without <Code>: ${res.body.slice(0, 120)}`);
         else codes.set(code, (codes.get(code) ?? 0) + 1);
       }
-    });
+    }
     const seconds = (performance.now() - t0) / 1000;
     agent.destroy();
     console.log(
@@ -94,7 +117,10 @@ describe('fuzz', () => {
         `codes ${JSON.stringify(Object.fromEntries(codes))}; closed without answer ${closed}; unsendable ${unsendable}; 501 NotImplemented ${notImplemented}; violations ${violations.length}; closed e.g. ${JSON.stringify(closedSamples)}`,
     );
     expect(violations.slice(0, 20)).toEqual([]);
-    expect(stack.r2.child.exitCode).toBeNull();
+    expect(
+      stack.r2.child.exitCode,
+      `local-r2 died; requests in flight:\n${atDeath.join('\n')}\nits last output:\n${stack.r2.output().slice(-3000)}`,
+    ).toBeNull();
     expect(await sentinelIntact()).toBe(true);
     const list = await stack.s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'sentinel/' }));
     expect(list.KeyCount).toBe(1);
@@ -162,8 +188,15 @@ describe('fuzz', () => {
       `[fuzz] signer: ${N} requests in ${seconds.toFixed(1)} s; statuses ${JSON.stringify(Object.fromEntries(statuses))}; ` +
         `codes ${JSON.stringify(Object.fromEntries(codes))}; closed without answer ${closed}; unsendable ${unsendable}; violations ${violations.length}; slow (> 2 s) ${JSON.stringify(slow)}`,
     );
+    // Grouped, so a report names each distinct problem once.
+    const kinds = new Map<string, number>();
+    for (const v of violations) {
+      const k = v.replace(/\/api\/uploads\/[^/ ]+/, '/api/uploads/:id').replace(/\?\S*/, '').replace(/\{.*$/, '').slice(0, 140);
+      kinds.set(k, (kinds.get(k) ?? 0) + 1);
+    }
+    if (kinds.size > 0) console.log(`[fuzz] signer violations by kind: ${JSON.stringify(Object.fromEntries(kinds), null, 1)}`);
     expect(violations.slice(0, 20)).toEqual([]);
-    expect(stack.signer.child.exitCode).toBeNull();
+    expect(stack.signer.child.exitCode, `the signer died; its last output:\n${stack.signer.output().slice(-3000)}`).toBeNull();
     // Still serving: a normal upload goes through end to end and reads back identical.
     const data = randomBytes(6 * 1024 * 1024 + 5);
     const client = new ChuteClient({ signerUrl: stack.signer.url, authToken: stack.users[2]?.token as string });
