@@ -62,6 +62,8 @@ describe('bad requests get R2 error codes, never a crash', () => {
     expect(await send({ method: 'GET', path: '/test/x', query: { acl: '' } })).toMatchObject({ status: 501, code: 'NotImplemented' });
     expect(await send({ method: 'PUT', path: '/test', query: { versioning: '' } })).toMatchObject({ status: 501, code: 'NotImplemented' });
     expect(await send({ method: 'PUT', path: '/test/copy', headers: { 'x-amz-copy-source': '/test/x' } })).toMatchObject({ status: 501 });
+    const ssec = { 'x-amz-server-side-encryption-customer-algorithm': 'AES256' };
+    expect(await send({ method: 'PUT', path: '/test/ssec', headers: ssec, body: 'x' })).toMatchObject({ status: 501, code: 'NotImplemented' });
   });
 
   it('verifies Content-MD5, x-amz-checksum-* and x-amz-content-sha256 on PutObject', async () => {

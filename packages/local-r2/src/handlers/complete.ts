@@ -8,6 +8,9 @@ import type { ObjectRow, PartRow } from '../store/db.js';
 import { asArray, onlyKeys, parseXml, text, toXml } from '../xml.js';
 import { COND, getUpload, MAX_PARTS, MIN_PART, partChecksumField, partNumberOf } from './multipart.js';
 
+/** R2's largest object: 5 TiB minus 5 GiB. */
+const MAX_OBJECT_BYTES = 5 * 1024 ** 4 - 5 * 1024 ** 3;
+
 interface RequestedPart {
   partNumber: number;
   etag: string;
@@ -68,6 +71,7 @@ export async function completeMultipartUpload(ctx: Ctx) {
         if ((i < sizes.length - 1 && s !== first) || s > first)
           throw new S3Error('InvalidPart', 'All non-trailing parts must have the same length.');
       }
+      if (sizes.reduce((a, b) => a + b, 0) > MAX_OBJECT_BYTES) throw new S3Error('EntityTooLarge');
       let checksum: string | null = null;
       if (alg === 'CRC64NVME')
         checksum = combineCrc64Nvme(chosen.map((p) => ({ digest: Buffer.from(p.checksum ?? '', 'base64'), size: p.size }))).toString('base64');

@@ -143,7 +143,8 @@ export function headObject(ctx: Ctx) {
   const obj = getExisting(ctx);
   const headers = objectHeaders(ctx, obj);
   if (checkRead(ctx, obj) === 304) return send(ctx, 304, { etag: headers.etag as string, 'last-modified': headers['last-modified'] as string });
-  const r = selectRange(ctx, obj);
+  // Range has no effect on HeadObject (R2); partNumber does.
+  const r = q(ctx, 'partNumber') !== undefined ? selectRange(ctx, obj) : { start: 0, end: obj.size - 1, partial: false, extra: {} };
   send(ctx, r.partial ? 206 : 200, { ...headers, ...r.extra, 'content-length': r.end - r.start + 1 });
 }
 
