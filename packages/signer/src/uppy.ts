@@ -69,18 +69,21 @@ export async function uppySign(ctx: HandlerContext): Promise<Response> {
     if (r.contentLength !== undefined && r.contentLength > MAX_SINGLE_PUT_SIZE) {
       throw new ChuteError('validation_failed', 'A part holds at most 5 GiB.');
     }
-    const signed = await ctx.store.presignPart(
-      {
-        key: r.key,
-        uploadId: r.uploadId,
-        partNumber: r.partNumber,
-        ...(r.contentLength !== undefined ? { size: r.contentLength } : {}),
-        ...(r.contentMd5 ? { md5: r.contentMd5 } : {}),
-        ...(r.checksumSha256 ? { checksum: { algorithm: 'SHA256' as const, value: r.checksumSha256 } } : {}),
-      },
+    const [signed] = await ctx.store.presignParts(
+      r.key,
+      r.uploadId,
+      [
+        {
+          partNumber: r.partNumber,
+          ...(r.contentLength !== undefined ? { size: r.contentLength } : {}),
+          ...(r.contentMd5 ? { md5: r.contentMd5 } : {}),
+          ...(r.checksumSha256 ? { checksum: { algorithm: 'SHA256' as const, value: r.checksumSha256 } } : {}),
+        },
+      ],
       ttl,
       ctx.nowMs,
     );
+    if (!signed) throw new ChuteError('internal_error', 'No URL was signed.');
     return json({ url: signed.url, headers: signed.headers });
   }
   const op: UppyOp = r.method === 'GET' ? 'list' : r.method === 'POST' ? 'complete' : 'abort';
