@@ -77,7 +77,9 @@ export async function sendWithRecovery(d: UploadDriver, t: SendTarget): Promise<
           'The bucket did not expose the ETag header: add "ETag" to the bucket CORS ExposeHeaders.',
         );
       }
-      d.setStatus('uploading');
+      // A request already on the wire may finish after the platform went offline: the upload
+      // as a whole is still waiting for the network then.
+      if (ctx.connectivity.isOnline()) d.setStatus('uploading');
       return res;
     } catch (err) {
       t.onProgress(0);
