@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Segment } from './db.js';
 
@@ -42,16 +42,17 @@ export class BlobStore {
   async write(id: string, source: Readable, onChunk: (chunk: Buffer) => void): Promise<void> {
     const file = this.path(id);
     try {
-      await pipeline(
-        source,
-        async function* (src: AsyncIterable<Buffer>) {
-          for await (const chunk of src) {
+      const tap = new Transform({
+        transform(chunk: Buffer, _enc, cb) {
+          try {
             onChunk(chunk);
-            yield chunk;
+            cb(null, chunk);
+          } catch (err) {
+            cb(err as Error);
           }
         },
-        createWriteStream(file, { flags: 'wx', flush: true, highWaterMark: 1 << 20 }),
-      );
+      });
+      await pipeline(source, tap, createWriteStream(file, { flags: 'wx', flush: true, highWaterMark: 1 << 20 }));
       const dir = await open(join(this.root, id.slice(0, 2)), 'r');
       try {
         await dir.sync();
