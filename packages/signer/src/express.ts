@@ -1,5 +1,4 @@
-import { Readable } from 'node:stream';
-import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
+import { once } from 'node:events';
 import type { Request as ExpressRequest, Response as ExpressResponse, NextFunction, RequestHandler } from 'express';
 import type { Signer } from './signer.js';
 
@@ -41,7 +40,18 @@ export function chuteRouter(signer: Signer): RequestHandler {
         res.setHeader(key, value);
       });
       if (!response.body) return void res.end();
-      Readable.fromWeb(response.body as unknown as NodeReadableStream).pipe(res);
+      // Stream the body with back-pressure (cheaper than Readable.fromWeb + pipe for small bodies).
+      const reader = response.body.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        if (res.destroyed) {
+          await reader.cancel();
+          return;
+        }
+        if (!res.write(value)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+      }
+      res.end();
     } catch (err) {
       next(err);
     }
