@@ -238,4 +238,21 @@ describe('aws-chunked bodies over HTTP', () => {
     expect(missing.status).toBe(400);
     expect(await codeOf(h.s3.send(new GetObjectCommand({ Bucket: 'test', Key: 'trailer-bad' })))).toBe('NoSuchKey');
   });
+
+  it('rejects forged chunk signatures and broken framing, and keeps serving', async () => {
+    const chunked = (payloadHash: string, body: string, decoded: number) =>
+      signedFetch(h.r2.endpoint, {
+        method: 'PUT',
+        path: '/test/chunked-bad',
+        payloadHash,
+        headers: { 'content-encoding': 'aws-chunked', 'x-amz-decoded-content-length': String(decoded) },
+        body,
+      }).then(errorOf);
+    const forged = `3;chunk-signature=${'0'.repeat(64)}\r\nabc\r\n0;chunk-signature=${'0'.repeat(64)}\r\n\r\n`;
+    expect(await chunked('STREAMING-AWS4-HMAC-SHA256-PAYLOAD', forged, 3)).toMatchObject({ status: 403, code: 'SignatureDoesNotMatch' });
+    expect(await chunked('STREAMING-UNSIGNED-PAYLOAD-TRAILER', 'zz\r\nabc\r\n', 3)).toMatchObject({ status: 400, code: 'IncompleteBody' });
+    expect(await chunked('STREAMING-UNSIGNED-PAYLOAD-TRAILER', '3\r\nabc\r\n', 3)).toMatchObject({ status: 400, code: 'IncompleteBody' });
+    expect(await chunked('STREAMING-UNSIGNED-PAYLOAD-TRAILER', '5\r\nabcde\r\n0\r\n\r\n', 3)).toMatchObject({ status: 400 });
+    expect(await codeOf(h.s3.send(new GetObjectCommand({ Bucket: 'test', Key: 'chunked-bad' })))).toBe('NoSuchKey');
+  });
 });
