@@ -154,9 +154,14 @@ export async function benchSigner(options: { quick: boolean; workDir?: string })
     await load(agent, () => http(agent, companionPath, 'GET'), 50, 500);
     const chuteSingle = await load(agent, () => http(agent, `${chuteUrl}/api/uploads/${id}/parts`, 'POST', chuteBody, auth), 200, ms);
     const companionSingle = await load(agent, () => http(agent, companionPath, 'GET'), 200, ms);
+    // One request at a time: the service time itself (at 200 in flight, latency is queueing: 200 / throughput).
+    const chuteSerial = await load(agent, () => http(agent, `${chuteUrl}/api/uploads/${id}/parts`, 'POST', chuteBody, auth), 1, ms / 2);
+    const companionSerial = await load(agent, () => http(agent, companionPath, 'GET'), 1, ms / 2);
     return {
       batch10000: { medianMs: round(median(batchMs)), runsMs: batchMs.map(round), targetMs: 100 },
       singleSign200: { chute: chuteSingle, companion: companionSingle, ratio: round(chuteSingle.perSecond / Math.max(1, companionSingle.perSecond)), target: '≥ 3× companion, p99 ≤ 10 ms' },
+      singleSign1: { chute: chuteSerial, companion: companionSerial },
+      loadAverage: (await import('node:os')).loadavg().map(round),
       command: 'npx tsx --conditions=source packages/signer/bench/signer-bench.ts',
     };
   } finally {

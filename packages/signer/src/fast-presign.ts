@@ -112,16 +112,26 @@ export class TemplatePresigner {
     };
     const base = new Map(this.#base);
     for (const [k, v] of Object.entries(auth)) base.set(k, `${escape(k)}=${escape(v)}`);
+    // The sorted key order is the same for every call with the same query keys: compute it once.
+    const orders = new Map<string, string[]>();
     return (method, query, headers) => {
       const h: Record<string, string> = { host: this.#host };
       for (const [k, v] of Object.entries(headers)) h[k.toLowerCase()] = v.trim().replace(/\s+/g, ' ');
       const names = Object.keys(h).sort();
       const signedHeaders = names.join(';');
-      const q = new Map(base);
-      for (const [k, v] of Object.entries({ ...query, 'X-Amz-SignedHeaders': signedHeaders })) q.set(k, `${escape(k)}=${escape(v)}`);
-      const canonicalQuery = [...q.keys()]
-        .sort()
-        .map((k) => q.get(k))
+      const own: Record<string, string> = { ...query, 'X-Amz-SignedHeaders': signedHeaders };
+      const ownKeys = Object.keys(own);
+      const sig = ownKeys.join('\n');
+      let order = orders.get(sig);
+      if (!order) {
+        order = [...new Set([...base.keys(), ...ownKeys])].sort();
+        orders.set(sig, order);
+      }
+      const canonicalQuery = order
+        .map((k) => {
+          const v = own[k];
+          return v === undefined ? base.get(k) : `${escape(k)}=${escape(v)}`;
+        })
         .join('&');
       const canonicalHeaders = names.map((n) => `${n}:${h[n]}\n`).join('');
       const canonicalRequest = `${method}\n${this.#path}\n${canonicalQuery}\n${canonicalHeaders}\n${signedHeaders}\nUNSIGNED-PAYLOAD`;
