@@ -108,6 +108,27 @@ describe('presigned URLs sent with plain fetch', () => {
     expect(wrongMethod.code).toBe('SignatureDoesNotMatch');
   });
 
+  it('runs a whole multipart upload on presigned URLs (POST create/complete, PUT parts, GET list, DELETE abort)', async () => {
+    const create = await getSignedUrl(h.s3, new CreateMultipartUploadCommand({ Bucket: 'test', Key: 'pre/mp' }));
+    const created = await (await fetch(create, { method: 'POST' })).text();
+    const uploadId = /<UploadId>([^<]+)<\/UploadId>/.exec(created)?.[1] as string;
+    const part = random(1000);
+    const putPart = await getSignedUrl(h.s3, new UploadPartCommand({ Bucket: 'test', Key: 'pre/mp', UploadId: uploadId, PartNumber: 1 }));
+    const etag = (await fetch(putPart, { method: 'PUT', body: part })).headers.get('etag');
+    expect(etag).toBe(`"${md5hex(part)}"`);
+    const list = await getSignedUrl(h.s3, new sdk.ListPartsCommand({ Bucket: 'test', Key: 'pre/mp', UploadId: uploadId }));
+    expect(await (await fetch(list)).text()).toContain(`<ETag>&quot;${md5hex(part)}&quot;</ETag>`);
+    const complete = await getSignedUrl(h.s3, new sdk.CompleteMultipartUploadCommand({ Bucket: 'test', Key: 'pre/mp', UploadId: uploadId }));
+    const xml = `<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>${etag}</ETag></Part></CompleteMultipartUpload>`;
+    const done = await fetch(complete, { method: 'POST', body: xml });
+    expect(done.status).toBe(200);
+    expect(await done.text()).toContain('-1&quot;</ETag>');
+    const second = await (await fetch(create, { method: 'POST' })).text();
+    const id2 = /<UploadId>([^<]+)<\/UploadId>/.exec(second)?.[1] as string;
+    const abort = await getSignedUrl(h.s3, new sdk.AbortMultipartUploadCommand({ Bucket: 'test', Key: 'pre/mp', UploadId: id2 }));
+    expect((await fetch(abort, { method: 'DELETE' })).status).toBe(204);
+  });
+
   it('accepts region us-east-1 and empty as aliases of auto, and refuses others', async () => {
     for (const region of ['us-east-1', 'auto']) {
       const c = new sdk.S3Client({ endpoint: h.r2.endpoint, region, forcePathStyle: true, credentials: h.r2.credentials, requestChecksumCalculation: 'WHEN_REQUIRED' });

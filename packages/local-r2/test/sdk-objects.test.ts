@@ -173,6 +173,15 @@ describe('ListObjectsV2 parameters', () => {
     expect(pages).toBe(3);
   });
 
+  it('serves ListObjects (v1) with marker and NextMarker', async () => {
+    const page = await h.s3.send(new sdk.ListObjectsCommand({ Bucket: bucket, Delimiter: '/', MaxKeys: 3 }));
+    expect([...(page.Contents ?? []).map((c) => c.Key), ...(page.CommonPrefixes ?? []).map((p) => p.Prefix)].sort()).toEqual(['a/', 'b/', 'c']);
+    expect(page.IsTruncated).toBe(true);
+    expect(page.NextMarker).toBe('c');
+    const rest = await h.s3.send(new sdk.ListObjectsCommand({ Bucket: bucket, Delimiter: '/', Marker: page.NextMarker }));
+    expect([...(rest.Contents ?? []).map((c) => c.Key), ...(rest.CommonPrefixes ?? []).map((p) => p.Prefix)].sort()).toEqual(['c/', 'd e/', 'z']);
+  });
+
   it('supports start-after, max-keys=0, fetch-owner and encoding-type=url', async () => {
     const after = await list({ StartAfter: 'b/5' });
     expect(after.Contents?.map((c) => c.Key)).toEqual(['c', 'c/6', 'd e/7', 'z']);
