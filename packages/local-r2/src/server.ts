@@ -71,6 +71,14 @@ function splitPath(rawPath: string): { bucket?: string; key?: string } {
   return { bucket: decode(rest.slice(0, slash)), key: decode(rest.slice(slash + 1)) };
 }
 
+/** Virtual-hosted-style addressing for `<bucket>.localhost[:port]` (browsers resolve *.localhost to loopback). */
+function virtualHostBucket(host: string | undefined): string | undefined {
+  const name = (host ?? '').replace(/:\d+$/, '').toLowerCase();
+  if (!name.endsWith('.localhost')) return undefined;
+  const bucket = name.slice(0, -'.localhost'.length);
+  return bucket.includes('.') ? undefined : bucket;
+}
+
 function sendError(ctx: Ctx, err: unknown) {
   const { req, res } = ctx;
   let e: S3Error;
@@ -119,7 +127,8 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse) {
   res.setHeader('date', new Date(app.now()).toUTCString());
   try {
     ctx.query = parseQuery(qi === -1 ? '' : url.slice(qi + 1));
-    const { bucket, key } = splitPath(rawPath);
+    const vhost = virtualHostBucket(req.headers.host);
+    const { bucket, key } = splitPath(vhost ? `/${vhost}${rawPath}` : rawPath);
     ctx.bucket = bucket;
     ctx.key = key;
     if (bucket !== undefined && !validBucketName(bucket)) throw new S3Error('InvalidBucketName');

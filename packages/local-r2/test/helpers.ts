@@ -80,6 +80,8 @@ export interface RawRequest {
   headers?: Record<string, string>;
   body?: Buffer | string;
   payloadHash?: string;
+  /** Host header to sign (default: the endpoint's). */
+  host?: string;
 }
 
 /** Sends a raw SigV4-signed request (signed with @smithy/signature-v4, as the SDK does). */
@@ -109,7 +111,7 @@ export async function signRaw(endpoint: string, req: RawRequest) {
   const body = req.body === undefined ? Buffer.alloc(0) : Buffer.from(req.body);
   const signer = new SignatureV4({ credentials: DEFAULT_CREDENTIALS, region: 'auto', service: 's3', sha256: Sha256, uriEscapePath: false });
   const headers: Record<string, string> = {
-    host: url.host,
+    host: req.host ?? url.host,
     'x-amz-content-sha256': req.payloadHash ?? ch('sha256').update(body).digest('hex'),
     ...req.headers,
   };
@@ -127,6 +129,6 @@ export async function signRaw(endpoint: string, req: RawRequest) {
     .map(([k, v]) => (v === '' ? encodeURIComponent(k) : `${encodeURIComponent(k)}=${encodeURIComponent(v)}`))
     .join('&');
   const h2 = { ...signed.headers } as Record<string, string>;
-  delete h2.host;
+  if (!req.host) delete h2.host;
   return { url: `${endpoint}${req.path}${qs ? `?${qs}` : ''}`, headers: h2, body };
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { b64, codeOf, type Harness, harness, md5hex, random } from './helpers.js';
+import { b64, codeOf, type Harness, harness, md5hex, random, signRaw } from './helpers.js';
 import { sdk } from './sdk.js';
 
 const {
@@ -193,5 +193,31 @@ describe('ListObjectsV2 parameters', () => {
     // The JS SDK hands url-encoded keys back as sent.
     expect(enc.Contents?.map((c) => c.Key)).toEqual(['d%20e/7']);
     expect(enc.Prefix).toBe('d%20');
+  });
+});
+
+describe('virtual-hosted-style addressing on *.localhost', () => {
+  it('serves <bucket>.localhost/<key> like /<bucket>/<key>', async () => {
+    const { request } = await import('node:http');
+    const host = `test.localhost:${h.r2.port}`;
+    const call = async (method: string, path: string, body?: string) => {
+      const signed = await signRaw(h.r2.endpoint, { method, path, host, ...(body !== undefined ? { body } : {}) });
+      return new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const req = request(signed.url, { method, headers: signed.headers }, (res) => {
+          let text = '';
+          res.on('data', (c) => {
+            text += c;
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    };
+    expect((await call('PUT', '/vhost/key.txt', 'via vhost')).status).toBe(200);
+    const got = await h.s3.send(new GetObjectCommand({ Bucket: 'test', Key: 'vhost/key.txt' }));
+    expect(await (got.Body as { transformToString(): Promise<string> }).transformToString()).toBe('via vhost');
+    const list = await call('GET', '/', undefined);
+    expect(list.text).toContain('<Key>vhost/key.txt</Key>');
   });
 });
