@@ -200,6 +200,16 @@ describe('my uploads', () => {
     const bad = await api<Json>(signer, 'bob', 'GET', '/api/uploads?limit=0');
     expect(bad.status).toBe(400);
   });
+  test('download with a file name: the bucket serves it as an attachment', async () => {
+    const f = bytes(5);
+    const c = await api<Json>(signer, 'alice', 'POST', '/api/uploads', { name: 'r.bin', size: 5, md5: md5b64(f) });
+    expect((await send(c.body.request, f)).status).toBe(200);
+    const d = await api<Json>(signer, 'alice', 'POST', '/api/downloads', { key: c.body.key, filename: 'Résumé "final".pdf' });
+    expect(d.status).toBe(200);
+    const res = await send(d.body.request);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-disposition')).toBe(`attachment; filename="R_sum_ _final_.pdf"; filename*=UTF-8''R%C3%A9sum%C3%A9%20%22final%22.pdf`);
+  });
   test('download of a missing object is a 404', async () => {
     const r = await api<Json>(signer, 'alice', 'POST', '/api/downloads', { key: 'uploads/alice/nope' });
     expect([r.status, r.body.error.code]).toEqual([404, 'not_found']);
