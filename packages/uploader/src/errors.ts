@@ -9,6 +9,7 @@ export type UploaderErrorCode =
   | 'missing_etag' // the bucket's CORS does not expose ETag
   | 'retries_exhausted'
   | 'file_unreadable' // the file changed or vanished on disk
+  | 'hashing_failed' // the hashing worker could not start (CSP without 'wasm-unsafe-eval', bundling)
   | 'verification_failed' // the stored object's checksum differs from the local one
   | 'canceled';
 

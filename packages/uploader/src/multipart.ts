@@ -260,15 +260,28 @@ async function hashWithRetry(d: UploadDriver, fn: () => Promise<PartDigest>): Pr
   try {
     return await fn();
   } catch (err) {
-    // A worker crash is retried once; a file that cannot be read (changed on disk) fails clearly.
+    // A worker crash is retried once; then the error says which of the two usual causes it is.
     try {
       return await fn();
-    } catch {
-      throw new UploaderError(
-        'file_unreadable',
-        `${d.file.name} could not be read: it may have been changed, moved or deleted since it was picked.`,
-        { cause: err },
-      );
+    } catch (again) {
+      throw hashingError(d.file.name, again ?? err);
     }
   }
+}
+
+/** Hashing failures: the worker could not start (CSP, bundling) or the file could not be read. */
+export function hashingError(name: string, err: unknown): UploaderError {
+  const message = err instanceof Error ? err.message : String(err);
+  if (/hash worker error|hash pool terminated/.test(message)) {
+    return new UploaderError(
+      'hashing_failed',
+      `The hashing worker could not run (${message}). A Content-Security-Policy must allow 'wasm-unsafe-eval' for workers.`,
+      { cause: err },
+    );
+  }
+  return new UploaderError(
+    'file_unreadable',
+    `${name} could not be read: it may have been changed, moved or deleted since it was picked.`,
+    { cause: err },
+  );
 }

@@ -3,6 +3,7 @@
 import { CHECKSUM_HEADERS } from '@chute/protocol';
 import { hexToBase64, normalizeEtag } from './encoding.js';
 import { UploaderError } from './errors.js';
+import { hashingError } from './multipart.js';
 import { type SignedTarget, sendWithRecovery, signedTarget } from './send.js';
 import type { UploadResult } from './types.js';
 import type { UploadDriver } from './upload.js';
@@ -11,7 +12,11 @@ export async function runSingle(d: UploadDriver): Promise<UploadResult> {
   const { ctx, file } = d;
   const algorithm = ctx.options.checksumAlgorithm;
   const rehash = () =>
-    ctx.hasher.hashPart(file, 0, file.size, { md5: true, crc64nvme: algorithm === 'CRC64NVME', sha256: algorithm === 'SHA256' });
+    ctx.hasher
+      .hashPart(file, 0, file.size, { md5: true, crc64nvme: algorithm === 'CRC64NVME', sha256: algorithm === 'SHA256' })
+      .catch((err: unknown) => {
+        throw hashingError(file.name, err);
+      });
   let digest = await rehash();
   let signed: SignedTarget | undefined;
   let key = '';

@@ -4,7 +4,7 @@
 import { Emitter } from './emitter.js';
 import { isAbortLike, PauseSignal, UploaderError } from './errors.js';
 import { type FileLike, fingerprintOf } from './fingerprint.js';
-import { runMultipart } from './multipart.js';
+import { hashingError, runMultipart } from './multipart.js';
 import { backoffDelay } from './retry.js';
 import { runSingle } from './single.js';
 import type { EngineContext, UploadEvents, UploadResult, UploadState, UploadStatus } from './types.js';
@@ -122,7 +122,9 @@ export class Upload extends Emitter<UploadEvents> {
   async #run(): Promise<UploadResult> {
     this.#setStatus('hashing');
     try {
-      this.#fingerprint = await fingerprintOf(this.file, this.#ctx.endpoint, this.#ctx.hasher);
+      this.#fingerprint = await fingerprintOf(this.file, this.#ctx.endpoint, this.#ctx.hasher).catch((err: unknown) => {
+        throw hashingError(this.file.name, err);
+      });
       const driver = this.#driver();
       const { options } = this.#ctx;
       const result =

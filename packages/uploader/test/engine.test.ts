@@ -188,4 +188,18 @@ describe('engine (fake bucket + signer)', () => {
     await expect(upload.start()).rejects.toMatchObject({ code: 'part_rejected' });
     expect(upload.state.error?.message).toMatch(/EntityTooLarge/);
   });
+
+  test.each([
+    ['hash worker error: failed to load', 'hashing_failed', /wasm-unsafe-eval/],
+    ['hashing failed: NotReadableError: The file could not be read', 'file_unreadable', /changed, moved or deleted/],
+  ])('a hashing failure (%s) fails as %s with a useful sentence', async (message, code, sentence) => {
+    const hasher = new NodeHasher();
+    hasher.probe = async () => {
+      throw new Error(message);
+    };
+    const { engine } = setup({ hasher });
+    const upload = engine.add(fileOf(randomBytes(10)));
+    await expect(upload.start()).rejects.toMatchObject({ code });
+    expect(upload.state.error?.message).toMatch(sentence);
+  });
 });

@@ -216,6 +216,16 @@ Object.assign(window, {
     observeLongTasks,
     stockUppy,
     hashSelfTest,
+    // One part through a one-worker pool (read + hash in the worker), for ad-hoc speed checks.
+    hashPart: async (blob: Blob, options: { md5: boolean; crc64nvme: boolean; sha256: boolean }) => {
+      const pool = new WorkerHashPool({ size: 1 });
+      await pool.hashPart(new Blob(['warm-up']), 0, 7, options);
+      try {
+        return await pool.hashPart(blob, 0, blob.size, options);
+      } finally {
+        pool.terminate();
+      }
+    },
     recordStoreSelfTest,
     stallSelfTest,
   },
