@@ -51,7 +51,7 @@ async function diskWrite(file: string, total: number, chunk: Buffer): Promise<nu
     ws.on('error', reject);
     ws.on('finish', resolve);
     (async () => {
-      for (const c of chunks(total, chunk)) if (!ws.write(c)) await new Promise((r) => ws.once('drain', r));
+      for (const c of chunks(total, chunk)) if (!ws.write(c)) await new Promise<void>((r) => ws.once('drain', () => r()));
       ws.end();
     })().catch(reject);
   });
@@ -67,7 +67,7 @@ async function serverPut(url: string, total: number, chunk: Buffer): Promise<num
     });
     req.on('error', reject);
     (async () => {
-      for (const c of chunks(total, chunk)) if (!req.write(c)) await new Promise((r) => req.once('drain', r));
+      for (const c of chunks(total, chunk)) if (!req.write(c)) await new Promise<void>((r) => req.once('drain', () => r()));
       req.end();
     })().catch(reject);
   });
