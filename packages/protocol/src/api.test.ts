@@ -36,6 +36,8 @@ describe('create request', () => {
   });
   test('rejects bad metadata keys', () => {
     expect(createUploadRequestSchema.safeParse({ name: 'a', size: 1, metadata: { 'Bad Key': 'x' } }).success).toBe(false);
+    expect(createUploadRequestSchema.safeParse({ name: 'a', size: 1, metadata: { k: 'naïve\n' } }).success).toBe(false);
+    expect(createUploadRequestSchema.safeParse({ name: 'a', size: 1, metadata: { k: 'plain value 1' } }).success).toBe(true);
   });
 });
 

@@ -29,7 +29,8 @@ const isoDate = z.string();
 export const metadataSchema = z
   .record(
     z.string().regex(/^[a-z0-9-]{1,64}$/, 'metadata keys are 1-64 chars of a-z, 0-9 and -'),
-    z.string().max(1024),
+    // Printable ASCII: values travel as HTTP headers.
+    z.string().max(1024).regex(/^[\x20-\x7e]*$/, 'metadata values are printable ASCII'),
   )
   .refine((m) => Object.keys(m).length <= 32, { message: 'at most 32 metadata entries' });
 

@@ -27,7 +27,8 @@ export function chuteRouter(signer: Signer): RequestHandler {
       // web stream per request. Others stream, and the core cuts them off at its limit.
       const declared = Number(req.headers['content-length']);
       const body = !hasBody ? undefined : declared >= 0 && declared <= SMALL_BODY ? await readSmall(req) : bodyOf(req);
-      const request = new Request(new URL(req.url, base), {
+      // Concatenated, not resolved: a path like `//other.host/x` must stay a path.
+      const request = new Request(`${base}${req.url}`, {
         method: req.method,
         headers,
         ...(body === undefined ? {} : body instanceof Uint8Array ? { body } : { body, duplex: 'half' }),

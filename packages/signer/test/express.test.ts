@@ -64,6 +64,7 @@ test('a streamed oversized body is cut off with 413; the server stays up', async
   expect(ok.status).toBe(200);
 });
 
-test('paths outside /api pass through to the app', async () => {
+test('paths outside /api pass through to the app; a `//host` path is a path, not a host', async () => {
   expect(await (await fetch(`${base}/other`)).text()).toBe('passed through');
+  expect((await fetch(`${base}//evil.example/api/uploads`, { headers: auth })).status).toBe(404);
 });
