@@ -7,6 +7,7 @@ export { DEFAULT_LIMITS, type Limits, type RateLimitOptions, type ResponseInfo, 
 export { ChuteError, errorResponse, isChuteError, toChuteError } from './errors.js';
 export { assertOwnKey, defaultUserPrefix, safeFileName } from './policy.js';
 export { RateLimiter } from './rate-limit.js';
-export { createS3Client, mapS3Error, Store } from './s3.js';
+export { createS3Client, Store } from './s3.js';
+export { mapS3Error } from './s3-errors.js';
 export { createSigner, type Signer } from './signer.js';
 export { TokenSigner } from './token.js';
