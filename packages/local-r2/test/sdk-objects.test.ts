@@ -173,6 +173,24 @@ describe('ListObjectsV2 parameters', () => {
     expect(pages).toBe(3);
   });
 
+  it('rolls up with multi-character delimiters and non-ASCII prefixes, and pages through them', async () => {
+    await h.s3.send(new CreateBucketCommand({ Bucket: 'listing-2' }));
+    const ks = ['ü::1', 'ü::2', 'ü::x::3', 'ü::y::4', 'ü😀', 'ü😀::5', 'v'];
+    for (const key of ks) await h.s3.send(new PutObjectCommand({ Bucket: 'listing-2', Key: key, Body: key }));
+    const all = await h.s3.send(new ListObjectsV2Command({ Bucket: 'listing-2', Prefix: 'ü::', Delimiter: '::' }));
+    expect(all.Contents?.map((c) => c.Key)).toEqual(['ü::1', 'ü::2']);
+    expect(all.CommonPrefixes?.map((c) => c.Prefix)).toEqual(['ü::x::', 'ü::y::']);
+    const seen: string[] = [];
+    let token: string | undefined;
+    do {
+      const r = await h.s3.send(new ListObjectsV2Command({ Bucket: 'listing-2', Delimiter: '::', MaxKeys: 1, ...(token ? { ContinuationToken: token } : {}) }));
+      seen.push(...(r.Contents ?? []).map((c) => c.Key as string), ...(r.CommonPrefixes ?? []).map((c) => c.Prefix as string));
+      token = r.NextContinuationToken;
+    } while (token);
+    // UTF-8 byte order: 'v' (0x76) sorts before 'ü' (0xC3 0xBC).
+    expect(seen).toEqual(['v', 'ü::', 'ü😀', 'ü😀::']);
+  });
+
   it('serves ListObjects (v1) with marker and NextMarker', async () => {
     const page = await h.s3.send(new sdk.ListObjectsCommand({ Bucket: bucket, Delimiter: '/', MaxKeys: 3 }));
     expect([...(page.Contents ?? []).map((c) => c.Key), ...(page.CommonPrefixes ?? []).map((p) => p.Prefix)].sort()).toEqual(['a/', 'b/', 'c']);
