@@ -40,6 +40,17 @@ describe('single PUT', () => {
     expect(digest(await readBack(c.body.key))).toBe(digest(file));
   });
 
+  test('the bucket refuses a URL after its lifetime (urlTtlSeconds)', async () => {
+    const file = bytes(10);
+    // A signer whose clock is 20 minutes behind signs URLs that expired 5 minutes ago (15-min lifetime).
+    const past = signerFor(store.r2, { now: () => Date.now() - 20 * 60_000 });
+    const c = await api<Json>(past, 'alice', 'POST', '/api/uploads', { name: 'late.txt', size: 10, md5: md5b64(file) });
+    expect(new URL(c.body.request.url).searchParams.get('X-Amz-Expires')).toBe('900');
+    const res = await send(c.body.request, file);
+    expect(res.status).toBe(403);
+    expect(await res.text()).toContain('ExpiredRequest');
+  });
+
   test('an empty file', async () => {
     const file = new Uint8Array();
     const c = await api<Json>(signer, 'alice', 'POST', '/api/uploads', { name: 'empty', size: 0, md5: md5b64(file) });
