@@ -157,17 +157,29 @@ describe('CORS', () => {
   });
 });
 
-test('rate limiting per user → 429 with retry-after', async () => {
-  const s = make({ rateLimit: { capacity: 3, refillPerSecond: 0.01 } });
-  const statuses: number[] = [];
-  for (let i = 0; i < 5; i++) statuses.push((await call(s, '/api/nope')).status);
-  // 404s are counted per IP (6 burst) before auth; user limits start after auth.
-  const r = [];
-  for (let i = 0; i < 4; i++) r.push(await post(s, '/api/uploads', { name: 'a', size: -1 }));
-  const last = r.at(-1) as Response;
-  expect(last.status).toBe(429);
-  expect(last.headers.get('retry-after')).toMatch(/^\d+$/);
-  expect(await errorCode(last)).toBe('rate_limited');
+describe('rate limiting (token buckets, per instance)', () => {
+  const req = (ip: string, auth = true) =>
+    new Request('http://signer.test/api/uploads', {
+      method: 'POST',
+      body: '{"name":"a","size":-1}',
+      headers: auth ? { authorization: 'Bearer alice-token' } : {},
+    });
+  test('per user: the 4th request of a 3-burst is 429 with Retry-After, even from fresh IPs', async () => {
+    const s = make({ rateLimit: { capacity: 3, refillPerSecond: 0.01 } });
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await s.fetch(req(`10.0.1.${i}`), { ip: `10.0.1.${i}` })).status);
+    expect(statuses).toEqual([400, 400, 400, 429]);
+    const r = await s.fetch(req('10.0.1.9'), { ip: '10.0.1.9' });
+    expect(r.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(await errorCode(r)).toBe('rate_limited');
+  });
+  test('per IP (2× the user burst), counted before authentication', async () => {
+    const s = make({ rateLimit: { capacity: 3, refillPerSecond: 0.01 } });
+    const statuses: number[] = [];
+    for (let i = 0; i < 7; i++) statuses.push((await s.fetch(req('10.0.2.1', false), { ip: '10.0.2.1' })).status);
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 401, 429]);
+    expect((await s.fetch(req('10.0.2.2', false), { ip: '10.0.2.2' })).status).toBe(401);
+  });
 });
 
 test('onResponse sees route, status, code and user', async () => {
