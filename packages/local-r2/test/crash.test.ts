@@ -1,6 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,9 +31,25 @@ function startCli(dataDir: string): Promise<{ proc: ChildProcess; endpoint: stri
 
 const exited = (p: ChildProcess) => new Promise<void>((r) => (p.exitCode !== null || p.signalCode !== null ? r() : p.once('exit', () => r())));
 
+/** Builds dist/ only when a source file is newer (`pnpm test` has built it already; rebuilding
+ * while other suites spawn dist/cli.js could hand them a half-written file). */
+async function ensureBuilt() {
+  const newest = async (d: string): Promise<number> => {
+    let t = 0;
+    for (const e of await readdir(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) t = Math.max(t, await newest(p));
+      else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts')) t = Math.max(t, (await stat(p)).mtimeMs);
+    }
+    return t;
+  };
+  const built = await stat(join(pkg, 'dist/cli.js')).then((s) => s.mtimeMs, () => 0);
+  if (built < (await newest(join(pkg, 'src')))) execFileSync('pnpm', ['--filter', '@chute/local-r2', 'build'], { cwd: pkg, stdio: 'ignore' });
+}
+
 let dir: string;
 beforeAll(async () => {
-  execFileSync('pnpm', ['--filter', '@chute/local-r2', 'build'], { cwd: pkg, stdio: 'ignore' });
+  await ensureBuilt();
   dir = await mkdtemp(join(tmpdir(), 'local-r2-crash-'));
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
