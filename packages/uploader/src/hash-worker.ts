@@ -20,17 +20,31 @@ async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
 }
 
 async function hashPart(req: Extract<HashRequest, { type: 'part' }>): Promise<PartDigest> {
-  const bytes = new Uint8Array(await req.blob.slice(req.start, req.end).arrayBuffer());
-  const digest: PartDigest = { size: bytes.byteLength };
-  if (req.options.md5) {
-    md5 ??= createMD5();
-    digest.md5 = (await md5).init().update(bytes).digest('hex');
+  const { options } = req;
+  const blob = req.blob.slice(req.start, req.end);
+  const hashers: IHasher[] = [];
+  let md5h: IHasher | undefined;
+  let crch: IHasher | undefined;
+  if (options.md5) hashers.push((md5h = (await (md5 ??= createMD5())).init()));
+  if (options.crc64nvme) hashers.push((crch = (await (crc64 ??= createCRC64(CRC64NVME_HASH_WASM_POLY))).init()));
+  const digest: PartDigest = { size: blob.size };
+  if (options.sha256) {
+    // WebCrypto is one-shot: the part is read whole (memory: one part per worker).
+    const bytes = new Uint8Array(await blob.arrayBuffer());
+    for (const h of hashers) h.update(bytes);
+    digest.sha256 = await sha256Hex(bytes);
+  } else {
+    // Streamed: reading overlaps hashing, each chunk feeds every hasher while it is in cache,
+    // and a worker holds one chunk rather than a whole part.
+    const reader = blob.stream().getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      for (const h of hashers) h.update(value);
+    }
   }
-  if (req.options.crc64nvme) {
-    crc64 ??= createCRC64(CRC64NVME_HASH_WASM_POLY);
-    digest.crc64nvme = (await crc64).init().update(bytes).digest('hex');
-  }
-  if (req.options.sha256) digest.sha256 = await sha256Hex(bytes);
+  if (md5h) digest.md5 = md5h.digest('hex');
+  if (crch) digest.crc64nvme = crch.digest('hex');
   return digest;
 }
 
