@@ -3,14 +3,43 @@ import { S3Error } from './errors.js';
 
 export const S3_NS = 'http://s3.amazonaws.com/doc/2006-03-01/';
 
-const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_', suppressEmptyNode: false });
+/** fast-xml-parser's builder, kept as the reference the fast serialiser is tested against. */
+export const referenceBuilder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_', suppressEmptyNode: false });
 
-/** Serialises `{ Root: {...} }` with the XML declaration; the root gets S3's namespace. */
+const ESC: Record<string, string> = { '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' };
+const escape = (s: string) => s.replace(/[<>&"']/g, (c) => ESC[c] as string);
+
+function element(name: string, value: unknown, out: string[]) {
+  if (value === undefined || value === null) return;
+  if (Array.isArray(value)) {
+    for (const v of value) element(name, v, out);
+    return;
+  }
+  if (typeof value !== 'object') {
+    out.push(`<${name}>${escape(String(value))}</${name}>`);
+    return;
+  }
+  const node = value as Record<string, unknown>;
+  let attrs = '';
+  let text = '';
+  const children: string[] = [];
+  for (const [k, v] of Object.entries(node)) {
+    if (k.startsWith('@_')) attrs += ` ${k.slice(2)}="${escape(String(v))}"`;
+    else if (k === '#text') text = escape(String(v));
+    else element(k, v, children);
+  }
+  out.push(`<${name}${attrs}>${text}${children.join('')}</${name}>`);
+}
+
+/**
+ * Serialises `{ Root: {...} }` with the XML declaration; the root gets S3's namespace. Same output
+ * as fast-xml-parser's builder (a unit test compares them) at a fraction of the cost: a
+ * 1000-key listing took 10–40 ms to build with the library, the main cost of a list page.
+ */
 export function toXml(rootName: string, body: Record<string, unknown>): string {
-  return builder.build({
-    '?xml': { '@_version': '1.0', '@_encoding': 'UTF-8' },
-    [rootName]: { '@_xmlns': S3_NS, ...body },
-  }) as string;
+  const out = ['<?xml version="1.0" encoding="UTF-8"?>'];
+  element(rootName, { '@_xmlns': S3_NS, ...body }, out);
+  return out.join('');
 }
 
 const ARRAY_TAGS = new Set([
