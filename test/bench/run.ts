@@ -22,13 +22,15 @@ const report: Report = {
 };
 
 const started = Date.now();
+// 15 minutes for a full run (the issue's limit), 3 for --quick; the upload section shrinks to fit.
+const deadline = started + (quick ? 170 : 14 * 60) * 1000;
 for (const def of sections) {
   if (only && !only.includes(def.id)) continue;
   const t0 = Date.now();
   console.log(`[bench] ${def.id}: ${def.title}…`);
   let section: Section;
   try {
-    section = { ...(await def.run({ quick, workDir })), id: def.id, title: def.title };
+    section = { ...(await def.run({ quick, workDir, deadline })), id: def.id, title: def.title };
   } catch (err) {
     const reason = err instanceof Error ? (err.stack ?? err.message).split('\n').slice(0, 3).join(' ') : String(err);
     section = { id: def.id, title: def.title, status: 'failed', reason, figures: [] };

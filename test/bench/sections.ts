@@ -6,6 +6,8 @@ import type { Figure, Section } from './report.js';
 
 export interface BenchContext {
   quick: boolean;
+  /** When the whole run should be done (ms since epoch); sections with a budget respect it. */
+  deadline: number;
   /** A scratch directory removed after the run (under test/bench/tmp, git-ignored). */
   workDir: string;
 }

@@ -145,6 +145,26 @@ export async function benchHashing(ctx: BenchContext): Promise<Omit<Section, 'id
       peer: { label: 'hashing on the main thread', value: mainLong.count },
       note: `${poolLong.ms.toFixed(0)} ms vs ${mainLong.ms.toFixed(0)} ms blocked in total`,
     });
+    // Control: the same pool running plain integer work. Its scaling is what the machine allows
+    // right now (other processes share the cores); hashing pools cannot scale better than this.
+    {
+      const one: number[] = [];
+      const pool: number[] = [];
+      for (let i = 0; i < reps; i++) {
+        one.push(rate(await run('spin' as Algo, 'pool', 1)));
+        pool.push(rate(await run('spin' as Algo, 'pool', poolSize)));
+      }
+      const o = median(one);
+      raw.spinControl = { oneWorker: one, pool };
+      figures.push({
+        label: `CPU control (plain integer loop, no hashing): pool of ${poolSize} workers`,
+        value: median(pool),
+        unit: 'MB/s',
+        better: 'higher',
+        peer: { label: `${poolSize} × 1 worker`, value: o == null ? null : o * poolSize },
+        note: 'the scaling the shared machine allowed during this run',
+      });
+    }
     // The product's own pool (@chute/uploader WorkerHashPool), 1 worker vs N.
     if (chuteBuilt) {
       await page.goto(`${server.url}/chute-hash.html`);

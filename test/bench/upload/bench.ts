@@ -54,7 +54,12 @@ export async function benchUpload(ctx: BenchContext): Promise<Omit<Section, 'id'
   const heapSize = Number(process.env.CHUTE_BENCH_HEAP_MIB ?? (ctx.quick ? 96 : 2048)) * MiB;
   const reps = Number(process.env.CHUTE_BENCH_REPS ?? (ctx.quick ? 1 : 2));
   // Later repetitions are dropped (and said so) if the section would overrun the run's 15 minutes.
-  const budgetMs = Number(process.env.CHUTE_BENCH_UPLOAD_BUDGET_S ?? (ctx.quick ? 150 : 560)) * 1000;
+  // Still to come after the repetitions: the heap uploads, then the local-r2 and signer sections.
+  const reserveMs = (ctx.quick ? 45 : 300) * 1000;
+  const budgetMs = Math.max(
+    60_000,
+    Math.min(Number(process.env.CHUTE_BENCH_UPLOAD_BUDGET_S ?? (ctx.quick ? 150 : 560)) * 1000, ctx.deadline - Date.now() - reserveMs),
+  );
   const started = Date.now();
   const partSize = DEFAULT_PART_SIZE;
   const file = makeRandomFile(path.join(ctx.workDir, `upload-${size}.bin`), size);

@@ -9,7 +9,16 @@ const factories = {
 };
 const hashers = new Map();
 
+/** CPU control: pure integer work over the bytes, no hashing library; shows how far N threads can scale right now. */
+function spin(bytes) {
+  const words = new Int32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2);
+  let x = 0;
+  for (let i = 0; i < words.length; i++) x = (Math.imul(x ^ words[i], 1103515245) + 12345) | 0;
+  return new Uint8Array(new Int32Array([x]).buffer);
+}
+
 export async function digest(algo, bytes) {
+  if (algo === 'spin') return spin(bytes);
   if (algo === 'sha256-webcrypto') return new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
   let h = hashers.get(algo);
   if (!h) {
