@@ -9,7 +9,6 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { DEFAULT_CREDENTIALS } from '@chute/local-r2';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const pkgDir = path.join(here, '../../packages/local-r2');
@@ -18,7 +17,6 @@ const MiB = 1024 * 1024;
 const CHUNK = 16 * MiB;
 
 function startServer(dataDir: string): Promise<{ proc: ChildProcess; endpoint: string }> {
-  if (!existsSync(cli)) execFileSync('pnpm', ['--filter', '@chute/local-r2', 'build'], { cwd: pkgDir, stdio: 'ignore' });
   const proc = spawn(process.execPath, [cli, '--port', '0', '--data-dir', dataDir, '--bucket', 'bench'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -85,6 +83,9 @@ export async function benchLocalR2(opts: { quick: boolean; workDir: string }): P
   const dir = path.join(opts.workDir, 'local-r2');
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
+  if (!existsSync(cli)) execFileSync('pnpm', ['--filter', '@chute/local-r2', 'build'], { cwd: pkgDir, stdio: 'ignore' });
+  // Imported after the build check: without the `source` condition the package resolves to dist/.
+  const { DEFAULT_CREDENTIALS } = await import('@chute/local-r2');
   const { proc, endpoint } = await startServer(path.join(dir, 'data'));
   const s3 = new S3Client({
     endpoint,
@@ -123,16 +124,17 @@ export async function benchLocalR2(opts: { quick: boolean; workDir: string }): P
     const parallelSeconds = (performance.now() - p0) / 1000;
     clearInterval(sampler2);
 
-    // Fill the bucket through the server (small PUTs, 32 in flight), then time one page.
+    // Fill the bucket through the server: empty PUTs on presigned URLs, 64 in flight.
     const fillStart = performance.now();
     let next = 0;
     await Promise.all(
-      Array.from({ length: 32 }, async () => {
+      Array.from({ length: 64 }, async () => {
         while (next < keys) {
-          const i = next++;
-          await s3.send(
-            new PutObjectCommand({ Bucket: 'bench', Key: `photos/${String(i).padStart(6, '0')}.jpg`, Body: new Uint8Array(0), ContentLength: 0 }),
-          );
+          const key = `photos/${String(next++).padStart(6, '0')}.jpg`;
+          const url = await getSignedUrl(s3, new PutObjectCommand({ Bucket: 'bench', Key: key }), { expiresIn: 3600 });
+          const res = await fetch(url, { method: 'PUT', body: '' });
+          await res.arrayBuffer();
+          if (!res.ok) throw new Error(`fill PUT → ${res.status}`);
         }
       }),
     );
