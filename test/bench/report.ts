@@ -120,35 +120,47 @@ export function renderMarkdown(r: Report): string {
   return `${out.join('\n')}\n`;
 }
 
-/** Horizontal bars for every MB/s figure: ours in blue, the peer in grey beneath it. */
+/** Horizontal bars for every MB/s figure, grouped by section: ours in blue, each peer in grey. */
 export function renderChart(r: Report): string {
-  const rows: { label: string; value: number; peer: boolean }[] = [];
+  type Row = { label: string; value?: number; kind: 'head' | 'ours' | 'peer' };
+  const rows: Row[] = [];
   for (const s of r.sections) {
-    for (const f of s.figures) {
-      if (f.unit !== 'MB/s' || f.value == null) continue;
-      rows.push({ label: `${s.title}: ${f.label}`, value: f.value, peer: false });
-      if (f.peer?.value != null) rows.push({ label: `  vs ${f.peer.label}`, value: f.peer.value, peer: true });
+    const figs = s.figures.filter((f) => f.unit === 'MB/s' && f.value != null);
+    if (figs.length === 0) continue;
+    rows.push({ label: s.title, kind: 'head' });
+    const drawn = new Set<string>();
+    for (const f of figs) {
+      // A figure compared with several peers is drawn once, followed by each peer.
+      const id = `${f.label}|${f.value}`;
+      if (!drawn.has(id)) rows.push({ label: f.label, value: f.value as number, kind: 'ours' });
+      drawn.add(id);
+      if (f.peer?.value != null) rows.push({ label: `vs ${f.peer.label}`, value: f.peer.value, kind: 'peer' });
     }
   }
-  const max = Math.max(1, ...rows.map((x) => x.value));
-  const left = 430;
-  const width = 900;
-  const barW = width - left - 90;
-  const rowH = 20;
+  const max = Math.max(1, ...rows.map((x) => x.value ?? 0));
+  const left = 470;
+  const width = 960;
+  const barW = width - left - 60;
+  const rowH = 19;
   const h = 40 + rows.length * rowH;
   const xmlEsc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${h}" font-family="sans-serif" font-size="11">`,
     `<rect width="100%" height="100%" fill="#fff"/>`,
-    `<text x="10" y="20" font-size="14" font-weight="bold">Throughput (MB/s), Chute (blue) vs peers (grey)${r.quick ? ' — quick run' : ''}</text>`,
+    `<text x="10" y="20" font-size="14" font-weight="bold">Throughput in MB/s: Chute (blue) and its peers in the same run (grey)${r.quick ? ' — quick run' : ''}</text>`,
   ];
   rows.forEach((row, i) => {
     const y = 32 + i * rowH;
-    const w = Math.max(1, (row.value / max) * barW);
+    if (row.kind === 'head') {
+      parts.push(`<text x="10" y="${y + 14}" font-weight="bold">${xmlEsc(row.label)}</text>`);
+      return;
+    }
+    const w = Math.max(1, ((row.value ?? 0) / max) * barW);
     parts.push(
-      `<text x="${left - 6}" y="${y + 13}" text-anchor="end" fill="${row.peer ? '#555' : '#000'}">${xmlEsc(row.label.slice(0, 70))}</text>`,
-      `<rect x="${left}" y="${y + 2}" width="${w.toFixed(1)}" height="${rowH - 6}" fill="${row.peer ? '#aaa' : '#2b6cb0'}"/>`,
-      `<text x="${(left + w + 4).toFixed(1)}" y="${y + 13}">${row.value.toFixed(0)}</text>`,
+      `<text x="${left - 6}" y="${y + 13}" text-anchor="end" fill="${row.kind === 'peer' ? '#555' : '#000'}">${xmlEsc(clip(row.label, 78))}</text>`,
+      `<rect x="${left}" y="${y + 2}" width="${w.toFixed(1)}" height="${rowH - 6}" fill="${row.kind === 'peer' ? '#aaa' : '#2b6cb0'}"/>`,
+      `<text x="${(left + w + 4).toFixed(1)}" y="${y + 13}">${(row.value ?? 0).toFixed(0)}</text>`,
     );
   });
   parts.push('</svg>');
