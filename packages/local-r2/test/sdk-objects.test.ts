@@ -100,6 +100,17 @@ describe.each([
     await s3().send(new PutObjectCommand({ Bucket: bucket, Key: 'new-one', Body: 'x', IfNoneMatch: '*' }));
   });
 
+  it('answers conditional reads with 304 and 412', async () => {
+    const put = await s3().send(new PutObjectCommand({ Bucket: bucket, Key: 'cond-read', Body: 'x' }));
+    const get = (p: Record<string, unknown>) => s3().send(new GetObjectCommand({ Bucket: bucket, Key: 'cond-read', ...p }));
+    const status = (p: Promise<unknown>) => p.then(() => 200, (e: { $metadata?: { httpStatusCode?: number } }) => e.$metadata?.httpStatusCode);
+    expect(await status(get({ IfNoneMatch: put.ETag }))).toBe(304);
+    expect(await codeOf(get({ IfMatch: '"other"' }))).toBe('PreconditionFailed');
+    expect(await status(get({ IfModifiedSince: new Date(Date.now() + 60_000) }))).toBe(304);
+    expect(await codeOf(get({ IfUnmodifiedSince: new Date(Date.now() - 60_000) }))).toBe('PreconditionFailed');
+    expect((await get({ IfMatch: put.ETag, IfNoneMatch: '"other"' })).ETag).toBe(put.ETag);
+  });
+
   it('stores keys that look like paths as plain keys', async () => {
     for (const key of ['../../etc/x', './a/../b', 'a//b', '%2e%2e/y', 'ünï cødé/€', ' spaced ']) {
       await s3().send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: key }));
