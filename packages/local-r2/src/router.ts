@@ -1,6 +1,7 @@
 import { S3Error } from './errors.js';
 import * as buckets from './handlers/buckets.js';
 import { completeMultipartUpload } from './handlers/complete.js';
+import { copyObject } from './handlers/copy.js';
 import * as list from './handlers/list.js';
 import * as multipart from './handlers/multipart.js';
 import * as objects from './handlers/objects.js';
@@ -80,6 +81,7 @@ function objectRoute(ctx: Ctx): Handler {
       return objects.headObject;
     case 'PUT':
       if (upload || has(ctx, 'partNumber')) return multipart.uploadPart;
+      if (ctx.headers['x-amz-copy-source'] !== undefined) return copyObject;
       return objects.putObject;
     case 'DELETE':
       return upload ? multipart.abortMultipartUpload : objects.deleteObject;

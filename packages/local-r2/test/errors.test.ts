@@ -61,7 +61,8 @@ describe('bad requests get R2 error codes, never a crash', () => {
     expect(await send({ method: 'DELETE', path: '/' })).toMatchObject({ status: 405, code: 'MethodNotAllowed' });
     expect(await send({ method: 'GET', path: '/test/x', query: { acl: '' } })).toMatchObject({ status: 501, code: 'NotImplemented' });
     expect(await send({ method: 'PUT', path: '/test', query: { versioning: '' } })).toMatchObject({ status: 501, code: 'NotImplemented' });
-    expect(await send({ method: 'PUT', path: '/test/copy', headers: { 'x-amz-copy-source': '/test/x' } })).toMatchObject({ status: 501 });
+    const copyPart = { method: 'PUT', path: '/test/copy', query: { partNumber: '1', uploadId: 'u' }, headers: { 'x-amz-copy-source': '/test/x' } };
+    expect(await send(copyPart)).toMatchObject({ status: 404, code: 'NoSuchUpload' });
     const ssec = { 'x-amz-server-side-encryption-customer-algorithm': 'AES256' };
     expect(await send({ method: 'PUT', path: '/test/ssec', headers: ssec, body: 'x' })).toMatchObject({ status: 501, code: 'NotImplemented' });
   });

@@ -58,6 +58,11 @@ describe('multipart with the WHEN_REQUIRED client', () => {
     const range = await h.s3.send(new GetObjectCommand({ Bucket: 'test', Key: 'mp/plain', Range: `bytes=${5 * MiB - 10}-${5 * MiB + 9}` }));
     expect((await bytesOf(range.Body)).equals(Buffer.concat(parts).subarray(5 * MiB - 10, 5 * MiB + 10))).toBe(true);
     expect(await codeOf(h.s3.send(new ListPartsCommand({ Bucket: 'test', Key: 'mp/plain', UploadId })))).toBe('NoSuchUpload');
+    // A copy keeps the multipart ETag and the part layout.
+    const copy = await h.s3.send(new sdk.CopyObjectCommand({ Bucket: 'test', Key: 'mp/plain-copy', CopySource: 'test/mp/plain' }));
+    expect(copy.CopyObjectResult?.ETag).toBe(multipartEtag(parts));
+    const c3 = await h.s3.send(new GetObjectCommand({ Bucket: 'test', Key: 'mp/plain-copy', PartNumber: 3 }));
+    expect((await bytesOf(c3.Body)).equals(parts[2] as Buffer)).toBe(true);
   });
 
   it('computes a FULL_OBJECT CRC64NVME from the parts (CRC combine) that equals a single pass', async () => {

@@ -111,6 +111,38 @@ describe.each([
     expect((await get({ IfMatch: put.ETag, IfNoneMatch: '"other"' })).ETag).toBe(put.ETag);
   });
 
+  it('copies objects (hard-linked data, metadata COPY or REPLACE, source conditions)', async () => {
+    const body = random(20_000);
+    const put = await s3().send(
+      new PutObjectCommand({ Bucket: bucket, Key: 'copy/src', Body: body, ContentType: 'text/x-src', Metadata: { m: '1' } }),
+    );
+    const copied = await s3().send(new sdk.CopyObjectCommand({ Bucket: bucket, Key: 'copy/dst', CopySource: `${bucket}/copy/src` }));
+    expect(copied.CopyObjectResult?.ETag).toBe(put.ETag);
+    const replaced = await s3().send(
+      new sdk.CopyObjectCommand({
+        Bucket: bucket,
+        Key: 'copy/dst2',
+        CopySource: `/${bucket}/copy/src`,
+        MetadataDirective: 'REPLACE',
+        ContentType: 'text/x-new',
+        Metadata: { n: '2' },
+      }),
+    );
+    expect(replaced.CopyObjectResult?.ETag).toBe(put.ETag);
+    // Deleting the source leaves the copies intact.
+    await s3().send(new DeleteObjectCommand({ Bucket: bucket, Key: 'copy/src' }));
+    const a = await s3().send(new GetObjectCommand({ Bucket: bucket, Key: 'copy/dst' }));
+    expect(md5hex(Buffer.from(await (a.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray()))).toBe(md5hex(body));
+    expect([a.ContentType, a.Metadata]).toEqual(['text/x-src', { m: '1' }]);
+    const b = await s3().send(new HeadObjectCommand({ Bucket: bucket, Key: 'copy/dst2' }));
+    expect([b.ContentType, b.Metadata]).toEqual(['text/x-new', { n: '2' }]);
+    const self = s3().send(new sdk.CopyObjectCommand({ Bucket: bucket, Key: 'copy/dst', CopySource: `${bucket}/copy/dst` }));
+    expect(await codeOf(self)).toBe('InvalidRequest');
+    const cond = s3().send(new sdk.CopyObjectCommand({ Bucket: bucket, Key: 'copy/x', CopySource: `${bucket}/copy/dst`, CopySourceIfMatch: '"nope"' }));
+    expect(await codeOf(cond)).toBe('PreconditionFailed');
+    expect(await codeOf(s3().send(new sdk.CopyObjectCommand({ Bucket: bucket, Key: 'copy/y', CopySource: `${bucket}/copy/missing` })))).toBe('NoSuchKey');
+  });
+
   it('stores keys that look like paths as plain keys', async () => {
     for (const key of ['../../etc/x', './a/../b', 'a//b', '%2e%2e/y', 'ünï cødé/€', ' spaced ']) {
       await s3().send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: key }));

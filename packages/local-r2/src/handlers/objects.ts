@@ -46,7 +46,6 @@ export async function putObject(ctx: Ctx) {
   requireBucket(ctx);
   const bucket = ctx.bucket as string;
   const key = ctx.key as string;
-  if (h(ctx, 'x-amz-copy-source') !== undefined) throw new S3Error('NotImplemented', 'CopyObject is not implemented by local-r2.');
   const { headers, meta } = requestMetadata(ctx);
   const conditions = writeConditions(ctx);
   checkWrite(conditions, ctx.app.db.getObject(bucket, key));

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -61,6 +61,34 @@ export class BlobStore {
       }
     } catch (err) {
       await unlink(file).catch(() => {});
+      throw err;
+    }
+  }
+
+  /**
+   * Copies an object's files as hard links under new ids (O(1), no bytes move); deleting either
+   * copy later only drops its own name. Returns the new segments.
+   */
+  async linkCopy(segments: Segment[]): Promise<Segment[]> {
+    const out: Segment[] = [];
+    try {
+      for (const [id, size] of segments) {
+        if (id === '') {
+          out.push(['', size]);
+          continue;
+        }
+        const copy = this.newId();
+        await link(this.path(id), this.path(copy));
+        out.push([copy, size]);
+      }
+      const shards = new Set(out.filter(([id]) => id !== '').map(([id]) => id.slice(0, 2)));
+      for (const shard of shards) {
+        const dir = await open(join(this.root, shard), 'r');
+        await dir.sync().finally(() => dir.close());
+      }
+      return out;
+    } catch (err) {
+      await this.remove(out.map(([id]) => id));
       throw err;
     }
   }

@@ -1,0 +1,89 @@
+import { S3Error } from '../errors.js';
+import { checkWrite, writeConditions } from '../http/conditions.js';
+import { type Ctx, etagQuote, h, sendXml } from '../http/context.js';
+import { requestMetadata } from '../http/metadata.js';
+import { checkKey, validBucketName } from '../keys.js';
+import type { ObjectRow } from '../store/db.js';
+import { isoDate, toXml } from '../xml.js';
+import { requireBucket } from './buckets.js';
+import { commitObject } from './objects.js';
+
+function parseSource(raw: string): { bucket: string; key: string } {
+  let s: string;
+  try {
+    s = decodeURIComponent(raw);
+  } catch {
+    throw new S3Error('InvalidArgument', 'x-amz-copy-source is not valid percent-encoded UTF-8.');
+  }
+  if (s.startsWith('/')) s = s.slice(1);
+  if (/\?versionId=/.test(s)) throw new S3Error('NotImplemented', 'R2 has no object versions.');
+  const slash = s.indexOf('/');
+  const bucket = slash === -1 ? s : s.slice(0, slash);
+  const key = slash === -1 ? '' : s.slice(slash + 1);
+  if (!validBucketName(bucket) || key === '') throw new S3Error('InvalidArgument', 'x-amz-copy-source must be <bucket>/<key>.');
+  checkKey(key);
+  return { bucket, key };
+}
+
+/** x-amz-copy-source-if-* (412 PreconditionFailed when a condition fails). */
+function checkSourceConditions(ctx: Ctx, src: ObjectRow) {
+  const list = (v: string) => v.split(',').map((x) => x.trim().replace(/^W\//, '').replace(/^"|"$/g, ''));
+  const modified = Math.floor(src.modified / 1000) * 1000;
+  const m = h(ctx, 'x-amz-copy-source-if-match');
+  const n = h(ctx, 'x-amz-copy-source-if-none-match');
+  const ms = Date.parse(h(ctx, 'x-amz-copy-source-if-modified-since') ?? '');
+  const us = Date.parse(h(ctx, 'x-amz-copy-source-if-unmodified-since') ?? '');
+  const fail = () => {
+    throw new S3Error('PreconditionFailed');
+  };
+  if (m !== undefined && !list(m).some((e) => e === '*' || e === src.etag)) fail();
+  if (n !== undefined && list(n).some((e) => e === '*' || e === src.etag)) fail();
+  if (!Number.isNaN(ms) && modified <= ms) fail();
+  if (!Number.isNaN(us) && modified > us) fail();
+}
+
+/** CopyObject: the copy shares the source's data files through hard links; metadata COPY or REPLACE. */
+export async function copyObject(ctx: Ctx) {
+  requireBucket(ctx);
+  const { bucket: srcBucket, key: srcKey } = parseSource(h(ctx, 'x-amz-copy-source') as string);
+  if (!ctx.app.db.getBucket(srcBucket)) throw new S3Error('NoSuchBucket');
+  const src = ctx.app.db.getObject(srcBucket, srcKey);
+  if (!src) throw new S3Error('NoSuchKey');
+  checkSourceConditions(ctx, src);
+  const directive = h(ctx, 'x-amz-metadata-directive') ?? 'COPY';
+  if (directive !== 'COPY' && directive !== 'REPLACE') throw new S3Error('InvalidArgument', 'x-amz-metadata-directive must be COPY or REPLACE.');
+  if (directive === 'COPY' && srcBucket === ctx.bucket && srcKey === ctx.key)
+    throw new S3Error(
+      'InvalidRequest',
+      "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata.",
+    );
+  const meta = directive === 'REPLACE' ? requestMetadata(ctx) : { headers: { ...src.headers }, meta: { ...src.meta } };
+  const conditions = writeConditions(ctx);
+  const unpin = ctx.app.blobs.pin(src.segments);
+  let segments;
+  try {
+    segments = await ctx.app.blobs.linkCopy(src.segments);
+  } finally {
+    unpin();
+  }
+  const row: ObjectRow = {
+    ...src,
+    bucket: ctx.bucket as string,
+    key: ctx.key as string,
+    modified: ctx.app.now(),
+    segments,
+    headers: meta.headers,
+    meta: meta.meta,
+  };
+  const newFiles = segments.map(([f]) => f);
+  const old = await commitObject(ctx, row, () => checkWrite(conditions, ctx.app.db.getObject(row.bucket, row.key)), newFiles);
+  await ctx.app.blobs.remove(old);
+  sendXml(
+    ctx,
+    toXml('CopyObjectResult', {
+      ETag: etagQuote(row.etag),
+      LastModified: isoDate(row.modified),
+      ...(row.checksumAlg && row.checksum ? { [`Checksum${row.checksumAlg}`]: row.checksum } : {}),
+    }),
+  );
+}
