@@ -127,6 +127,8 @@ describe('fuzz', () => {
   }, 600_000);
 
   it(`signer: ${N} generated malformed API requests → no 5xx, no crash, every rejection has a code from the protocol table`, async () => {
+    // Independent of the local-r2 test above: if the store died there, start it again.
+    if (stack.r2.child.exitCode !== null || stack.r2.child.signalCode !== null) await stack.restartR2();
     const base = new URL(stack.signer.url);
     const uploads: SignerFuzzContext['uploads'] = [];
     for (const [owner, u] of stack.users.slice(0, 2).entries()) {
