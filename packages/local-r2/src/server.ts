@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { Authenticator, type Credentials } from './auth.js';
 import { errorXml, S3Error } from './errors.js';
@@ -186,7 +186,9 @@ export async function startLocalR2(options: LocalR2Options): Promise<LocalR2> {
     void handle(app, req, res);
   });
   server.on('clientError', (err, socket) => {
-    if (!socket.writable) return socket.destroy();
+    // Like Node's default: answer only if nothing was written on this socket yet; otherwise the
+    // bytes would trail a response already sent (e.g. an unread body parsed as a next request).
+    if (!socket.writable || (socket as Socket).bytesWritten > 0) return socket.destroy();
     const e =
       (err as NodeJS.ErrnoException).code === 'HPE_HEADER_OVERFLOW'
         ? new S3Error('InvalidRequest', 'Request headers are too large.', 431)
