@@ -54,32 +54,57 @@ test('demo: Dashboard upload → verified → listed in My uploads → downloads
   await page.close();
 });
 
-/** Starts an 80 MiB upload through the throttled proxy and reloads once two parts are stored. */
+/** Starts an upload through the throttled proxy and reloads once two parts are stored (first wave done). */
 async function uploadThenReload(page: Page, url: string, file: { path: string }) {
+  const name = path.basename(file.path);
   await page.goto(url);
   await page.locator('input.uppy-Dashboard-input[type=file]').first().setInputFiles(file.path);
   await page.locator('.uppy-StatusBar-actionBtn--upload').click();
-  await expect.poll(() => stack.uploadedParts(), { timeout: 30_000, interval: 100 }).toBeGreaterThanOrEqual(2);
+  try {
+    await expect.poll(() => stack.uploadedParts(name), { timeout: 30_000, interval: 100 }).toBeGreaterThanOrEqual(2);
+  } catch (err) {
+    console.error(`[debug] no 2 parts: files: ${await page.locator('.chute-files').textContent().catch(() => '-')}; status bar: ${await page.locator('.uppy-StatusBar').textContent().catch(() => '-')}; open: ${JSON.stringify(await stack.openUploads())}`);
+    await page.screenshot({ path: path.join(E2E_DIR, 'tmp', 'debug-no-parts.png') });
+    throw err;
+  }
   await page.reload();
+  if (process.env.CHUTE_E2E_DEBUG) {
+    const records = await page.evaluate(
+      () =>
+        new Promise((resolve) => {
+          const req = indexedDB.open('chute-uploads');
+          req.onsuccess = () => {
+            const all = req.result.transaction('uploads').objectStore('uploads').getAll();
+            all.onsuccess = () => resolve(all.result.map((r: { name: string; uploadId: string; tokenExpiresAt: number }) => [r.name, r.uploadId, r.tokenExpiresAt]));
+          };
+          req.onerror = () => resolve(String(req.error));
+        }),
+    );
+    console.error(`[debug] records after reload: ${JSON.stringify(records)}; open: ${JSON.stringify(await stack.openUploads())}`);
+  }
 }
 
 async function expectVerifiedResume(page: Page, name: string, sha256: string) {
   const line = page.locator(`.chute-file[data-file-name="${name}"]`);
   await line.and(page.locator('[data-status="verified"]')).waitFor({ timeout: 60_000 });
-  const kept = Number(/(\d+) parts kept/.exec((await line.textContent()) ?? '')?.[1] ?? 0);
+  const text = (await line.textContent()) ?? '';
+  const kept = Number(/(\d+) parts kept/.exec(text)?.[1] ?? 0);
+  if (kept < 2) console.error(`[debug] line: ${text}; open uploads: ${JSON.stringify(await stack.openUploads())}`);
   expect(kept).toBeGreaterThanOrEqual(2);
   const row = page.locator('.my-uploads tr[data-key]').filter({ hasText: name });
   await row.waitFor({ timeout: 10_000 });
   expect(await stack.objectSha256((await row.getAttribute('data-key')) as string)).toBe(sha256);
+  // The resumed multipart upload was completed: none is left open for this file.
+  await expect.poll(async () => (await stack.openUploads()).filter((k) => k.includes(name)), { timeout: 5_000 }).toEqual([]);
 }
 
 test('demo: reload mid-upload → Golden Retriever ghost → re-select → resumes, keeping verified parts', async () => {
   const proxy = stack.proxy;
   if (!proxy) throw new Error('no proxy');
-  const file = files.make('ghost-scan.tiff', 80 * MiB); // 5 parts of 16 MiB
+  const file = files.make('ghost-scan.tiff', 160 * MiB); // 10 parts of 16 MiB: two waves of 5 in flight
   const page: Page = await browser.context.newPage();
   page.on('pageerror', (err) => console.error(`[page error] ${err.message}`));
-  proxy.rate = 25 * MiB;
+  proxy.rate = 40 * MiB;
   try {
     await uploadThenReload(page, `${stack.origin}/`, file);
     // Too big for Golden Retriever's blob cache: the file comes back as a ghost to re-select.
@@ -97,10 +122,10 @@ test('demo: reload mid-upload → Golden Retriever ghost → re-select → resum
 test('demo without Golden Retriever: reload → Chute restore prompt → re-select → resumes', async () => {
   const proxy = stack.proxy;
   if (!proxy) throw new Error('no proxy');
-  const file = files.make('prompt-scan.tiff', 80 * MiB);
+  const file = files.make('prompt-scan.tiff', 160 * MiB);
   const page: Page = await browser.context.newPage();
   page.on('pageerror', (err) => console.error(`[page error] ${err.message}`));
-  proxy.rate = 25 * MiB;
+  proxy.rate = 40 * MiB;
   try {
     await uploadThenReload(page, `${stack.origin}/?goldenRetriever=off`, file);
     const prompt = page.locator('.chute-restore [data-restore-name="prompt-scan.tiff"]');

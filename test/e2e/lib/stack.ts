@@ -40,8 +40,10 @@ export interface Stack {
   restartSigner(downMs: number): Promise<void>;
   objectSha256(key: string): Promise<string>;
   multipartUploads(): Promise<number>;
-  /** Parts stored so far across the bucket's open multipart uploads. */
-  uploadedParts(): Promise<number>;
+  /** Parts stored so far in the open multipart uploads (of keys containing `keyPart`, if given). */
+  uploadedParts(keyPart?: string): Promise<number>;
+  /** Keys of the open multipart uploads. */
+  openUploads(): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -102,10 +104,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       for await (const chunk of res.Body as AsyncIterable<Uint8Array>) hash.update(chunk);
       return hash.digest('hex');
     },
-    async uploadedParts() {
+    async openUploads() {
+      const uploads = (await s3.send(new ListMultipartUploadsCommand({ Bucket: BUCKET }))).Uploads ?? [];
+      return uploads.map((u) => u.Key as string);
+    },
+    async uploadedParts(keyPart) {
       const uploads = (await s3.send(new ListMultipartUploadsCommand({ Bucket: BUCKET }))).Uploads ?? [];
       let n = 0;
       for (const u of uploads) {
+        if (keyPart && !u.Key?.includes(keyPart)) continue;
         const res = await s3.send(new ListPartsCommand({ Bucket: BUCKET, Key: u.Key as string, UploadId: u.UploadId as string }));
         n += res.Parts?.length ?? 0;
       }
