@@ -72,7 +72,7 @@ async function uploadThenReload(page: Page, url: string, file: { path: string })
     const records = await page.evaluate(
       () =>
         new Promise((resolve) => {
-          const req = indexedDB.open('chute-uploads');
+          const req = (globalThis as unknown as { indexedDB: { open(name: string): any } }).indexedDB.open('chute-uploads');
           req.onsuccess = () => {
             const all = req.result.transaction('uploads').objectStore('uploads').getAll();
             all.onsuccess = () => resolve(all.result.map((r: { name: string; uploadId: string; tokenExpiresAt: number }) => [r.name, r.uploadId, r.tokenExpiresAt]));
