@@ -22,11 +22,12 @@ const BUCKET = 'bench';
 const CREDS = { accessKeyId: 'chute-bench', secretAccessKey: 'chute-bench-secret-key-0123456789' };
 const TOKEN = 'bench-user-token';
 
-type ClientId = 'chute' | 'chute-no-crc' | 'stock-uppy' | 'baseline' | 'curl' | 'aws';
+type ClientId = 'chute' | 'chute-no-crc' | 'stock-uppy' | 'parallel-unhashed' | 'baseline' | 'curl' | 'aws';
 const CLIENT_LABEL: Record<ClientId, string> = {
   chute: 'Chute (@chute/uploader, MD5 + CRC64NVME in workers)',
   'chute-no-crc': 'Chute, additional checksum off (MD5 only)',
   'stock-uppy': 'stock @uppy/aws-s3 6.3.1',
+  'parallel-unhashed': 'parallel parts (5), no hashing (stock-Uppy protocol)',
   baseline: 'same protocol, hashing on the main thread',
   curl: 'curl -T (one presigned PUT)',
   aws: 'aws s3 cp (awscli v2)',
@@ -81,7 +82,7 @@ export async function benchUpload(ctx: BenchContext): Promise<Omit<Section, 'id'
     cleanup.push(() => storeProxy.close());
 
     const pagesDir = path.join(ctx.workDir, 'upload-pages');
-    const pages = await buildPages(path.join(here, 'page'), pagesDir, ['chute', 'stock-uppy', 'baseline']);
+    const pages = await buildPages(path.join(here, 'page'), pagesDir, ['chute', 'stock-uppy', 'baseline', 'parallel-unhashed']);
     const web = await startStaticServer({}, pagesDir);
     cleanup.push(() => web.close());
 
@@ -139,9 +140,9 @@ export async function benchUpload(ctx: BenchContext): Promise<Omit<Section, 'id'
       }
     };
 
-    const clients: ClientId[] = ['chute', 'stock-uppy', 'curl', 'aws', 'chute-no-crc', 'baseline'];
+    const clients: ClientId[] = ['chute', 'stock-uppy', 'curl', 'aws', 'chute-no-crc', 'parallel-unhashed', 'baseline'];
     const skipped: string[] = [];
-    for (const c of ['chute', 'stock-uppy', 'baseline'] as const) if (!pages.includes(c)) skipped.push(`${c} page missing`);
+    for (const c of ['chute', 'stock-uppy', 'baseline', 'parallel-unhashed'] as const) if (!pages.includes(c)) skipped.push(`${c} page missing`);
     const rates = new Map<string, number[]>();
     const longTasks = new Map<string, { count: number[]; ms: number[]; max: number[] }>();
     const verified = new Set<string>();
@@ -239,6 +240,7 @@ export async function benchUpload(ctx: BenchContext): Promise<Omit<Section, 'id'
       fig('curl', cond.id === 'loopback' ? { text: '≥ 0.6×', min: 0.6 } : undefined);
       fig('aws');
       fig('chute-no-crc', { text: '≥ 0.9×', min: 0.9 }, 'Chute, CRC64NVME on');
+      fig('parallel-unhashed');
       fig('baseline');
     }
     const lt = (k: string) => longTasks.get(k);
