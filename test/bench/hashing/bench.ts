@@ -46,9 +46,9 @@ export function hashPageRoutes(): Record<string, { file: string; type: string }>
 }
 
 export async function benchHashing(ctx: BenchContext): Promise<Omit<Section, 'id' | 'title'>> {
-  const size = (ctx.quick ? 32 : 512) * MiB;
+  const size = (ctx.quick ? 32 : 256) * MiB;
   const partSize = 8 * MiB;
-  const reps = ctx.quick ? 1 : 3;
+  const reps = ctx.quick ? 1 : 2;
   const file = makeRandomFile(path.join(ctx.workDir, `hash-${size}.bin`), size);
   const firstPart = Buffer.alloc(partSize);
   const fd = openSync(file, 'r');
