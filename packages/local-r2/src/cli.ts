@@ -5,7 +5,7 @@ import { DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, startLocalR2 } from '
 const USAGE = `Usage: local-r2 [--host 127.0.0.1] [--port 9000] --data-dir DIR [--bucket NAME ...]
                 [--access-key-id ID] [--secret-access-key SECRET]
 
-An R2-compatible S3 endpoint on disk (path-style, region "auto").
+An R2-compatible S3 endpoint on disk (path-style or <bucket>.localhost, region "auto").
 Credentials: flags, else LOCAL_R2_ACCESS_KEY_ID / LOCAL_R2_SECRET_ACCESS_KEY,
 else the development defaults ${DEFAULT_ACCESS_KEY_ID} / ${DEFAULT_SECRET_ACCESS_KEY}.`;
 
