@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { LocalR2 } from '@chute/local-r2';
 import { type Authenticator, bearerTokens, createSigner, jwtAuth, openDevAuth, type Signer, type SignerOptions } from '@chute/signer';
-import { chuteRouter } from '@chute/signer/express';
+import { answerClientErrors, chuteRouter } from '@chute/signer/express';
 import express from 'express';
 import type { DestinationStream, Logger } from 'pino';
 import type { ServerConfig } from './config.js';
@@ -48,6 +48,8 @@ export async function startServer(config: ServerConfig, options: { logDestinatio
   const server: Server = await new Promise((ok, fail) => {
     const s = app.listen(env.PORT, env.HOST, (err?: Error) => (err ? fail(err) : ok(s)));
   });
+  // Requests Node's parser refuses get a JSON error like every other rejection.
+  answerClientErrors(server);
   const address = server.address() as AddressInfo;
   const urlHost = env.HOST.includes(':') ? `[${env.HOST}]` : env.HOST;
   const url = (env.PUBLIC_URL ?? `http://${urlHost}:${address.port}`).replace(/\/$/, '');

@@ -197,10 +197,22 @@ export type DownloadRequest = z.infer<typeof downloadRequestSchema>;
 export const downloadResponseSchema = z.object({ key: z.string(), request: signedRequestSchema });
 export type DownloadResponse = z.infer<typeof downloadResponseSchema>;
 
-/** GET /api/uploads?cursor=&limit= — the caller's stored objects, newest listing order of the bucket. */
+/**
+ * GET /api/uploads?cursor=&limit= — the caller's stored objects, in key order. Query values are
+ * strings: `cursor` is the opaque `nextCursor` of the previous page (base64url), `limit` plain digits.
+ */
 export const listUploadsQuerySchema = z.object({
-  cursor: z.string().max(2048).optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  cursor: z
+    .string()
+    .max(2048)
+    .regex(/^[A-Za-z0-9_-]*$/, 'the nextCursor of a previous page')
+    .optional(),
+  limit: z
+    .string()
+    .regex(/^[0-9]{1,4}$/, 'a whole number from 1 to 1000')
+    .transform(Number)
+    .pipe(z.number().int().min(1, 'a whole number from 1 to 1000').max(1000, 'a whole number from 1 to 1000'))
+    .optional(),
 });
 export const uploadedObjectSchema = z.object({
   key: z.string(),

@@ -31,6 +31,8 @@ export const ERROR_STATUS = {
   not_found: 404,
   /** The route exists but not with this method. */
   method_not_allowed: 405,
+  /** The request (headers or body) did not arrive in time. */
+  request_timeout: 408,
   /** Complete found parts missing, of the wrong size, or with other ETags than the client's. */
   upload_incomplete: 409,
   /** A part's stored checksum or ETag differs from what the client expected. */
@@ -41,6 +43,8 @@ export const ERROR_STATUS = {
   file_too_large: 413,
   /** The content type is not in the allow-list. */
   content_type_not_allowed: 415,
+  /** The request headers are larger than the HTTP server accepts. */
+  headers_too_large: 431,
   /** Too many requests from this user or IP; retry after `details.retryAfterSeconds`. */
   rate_limited: 429,
   /** Unexpected failure inside the signer. */

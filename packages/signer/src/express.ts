@@ -2,6 +2,8 @@ import { once } from 'node:events';
 import type { Request as ExpressRequest, Response as ExpressResponse, NextFunction, RequestHandler } from 'express';
 import type { Signer } from './signer.js';
 
+export { answerClientErrors } from './client-errors.js';
+
 /**
  * `@chute/signer/express`: mounts the signer in an Express 5 app (a middleware, like a router). Only converts
  * req → Request and Response → res (streaming both ways); all logic lives in the core.
@@ -25,8 +27,9 @@ export function chuteRouter(signer: Signer): RequestHandler {
       const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
       // Small bodies with a declared length (every JSON call) are read at once: much cheaper than a
       // web stream per request. Others stream, and the core cuts them off at its limit.
-      const declared = Number(req.headers['content-length']);
-      const body = !hasBody ? undefined : declared >= 0 && declared <= SMALL_BODY ? await readSmall(req) : bodyOf(req);
+      const declared = req.headers['content-length'] === undefined ? Number.NaN : Number(req.headers['content-length']);
+      const read = { bytes: 0 };
+      const body = !hasBody ? undefined : declared >= 0 && declared <= SMALL_BODY ? await readSmall(req) : bodyOf(req, read);
       // Concatenated, not resolved: a path like `//other.host/x` must stay a path.
       const request = new Request(`${base}${req.url}`, {
         method: req.method,
@@ -35,11 +38,22 @@ export function chuteRouter(signer: Signer): RequestHandler {
       } as RequestInit);
       const response = await signer.fetch(request, { ...(req.ip ? { ip: req.ip } : {}), baseUrl: base + req.baseUrl });
       res.status(response.status);
-      // A body the core refused unread (413, 401…) is drained after the response, up to a limit.
-      if (hasBody) res.once('finish', () => drain(req));
       response.headers.forEach((value, key) => {
         res.setHeader(key, value);
       });
+      // A body the core refused unread (413, 401, 405…): if the rest is small and of known length it
+      // is drained after the response and the connection is kept; otherwise the response says
+      // `Connection: close` and Node closes the socket once it is sent. Never a keep-alive answer on
+      // a socket that is then destroyed (the client's next request on it would fail).
+      if (hasBody && !req.complete) {
+        const rest = declared - read.bytes;
+        if (rest >= 0 && rest <= DRAIN_LIMIT && !res.hasHeader('connection')) res.once('finish', () => drain(req));
+        else {
+          res.setHeader('connection', 'close');
+          // Keep reading (discarding) until Node closes the socket, so the close is less likely a reset.
+          res.once('finish', () => req.resume());
+        }
+      }
       if (!response.body) return void res.end();
       // Stream the body with back-pressure (cheaper than Readable.fromWeb + pipe for small bodies).
       const reader = response.body.getReader();
@@ -64,11 +78,12 @@ export function chuteRouter(signer: Signer): RequestHandler {
  * (the core refusing an oversized body) only stops reading; it does not destroy the socket, so
  * the error response still reaches the client (the rest is drained once it is sent).
  */
-function bodyOf(req: ExpressRequest): ReadableStream<Uint8Array> {
+function bodyOf(req: ExpressRequest, read: { bytes: number }): ReadableStream<Uint8Array> {
   let done = false;
   return new ReadableStream<Uint8Array>({
     start(controller) {
       req.on('data', (chunk: Buffer) => {
+        read.bytes += chunk.byteLength;
         if (done) return;
         controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
         if ((controller.desiredSize ?? 0) <= 0) req.pause();
@@ -103,15 +118,10 @@ function readSmall(req: ExpressRequest): Promise<Uint8Array> {
   });
 }
 
-/** Up to this much unread body is discarded to keep the connection; beyond it, the socket is closed. */
+/** Up to this much unread body (of declared length) is discarded to keep the connection; beyond it, it is closed. */
 const DRAIN_LIMIT = 1024 * 1024;
 
 function drain(req: ExpressRequest): void {
   if (req.complete) return;
-  let seen = 0;
-  req.on('data', (chunk: Buffer) => {
-    seen += chunk.byteLength;
-    if (seen > DRAIN_LIMIT) req.destroy();
-  });
   req.resume();
 }

@@ -4,7 +4,11 @@ import { ChuteError } from './errors.js';
 /** Reads a request body up to `limit` bytes; larger bodies are refused without reading them all. */
 export async function readBody(request: Request, limit: number): Promise<Uint8Array> {
   const declared = request.headers.get('content-length');
-  if (declared !== null && Number(declared) > limit) throw tooLarge(limit);
+  if (declared !== null && Number(declared) > limit) {
+    // Refused unread: tell the runtime we will not read it.
+    await request.body?.cancel().catch(() => {});
+    throw tooLarge(limit);
+  }
   if (!request.body) return new Uint8Array();
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -29,7 +33,11 @@ export async function readBody(request: Request, limit: number): Promise<Uint8Ar
 }
 
 function tooLarge(limit: number): ChuteError {
-  return new ChuteError('payload_too_large', `The request body is larger than ${limit} bytes.`, { details: { limit } });
+  // The rest of the body stays unread, so the connection cannot carry another request: close it.
+  return new ChuteError('payload_too_large', `The request body is larger than ${limit} bytes.`, {
+    details: { limit },
+    headers: { connection: 'close' },
+  });
 }
 
 export async function readText(request: Request, limit: number): Promise<string> {
@@ -63,6 +71,24 @@ export function validate<S extends z.ZodType>(schema: S, value: unknown): z.outp
     first ? `Invalid request: ${first.path || 'body'}: ${first.message}.` : 'Invalid request.',
     { details: { issues } },
   );
+}
+
+/**
+ * The query parameters named in `names` (others are ignored). A name given twice is refused: which
+ * value counts would otherwise depend on the parser (`?cursor=a&cursor=b`).
+ */
+export function queryOf(url: URL, names: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of url.searchParams) {
+    if (!names.includes(k)) continue;
+    if (Object.hasOwn(out, k)) {
+      throw new ChuteError('validation_failed', `Invalid request: the query parameter ${k} is given more than once.`, {
+        details: { issues: [{ path: k, message: 'given more than once' }] },
+      });
+    }
+    out[k] = v;
+  }
+  return out;
 }
 
 export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {

@@ -300,14 +300,15 @@ export class Store {
     }
   }
 
-  async listObjects(prefix: string, limit: number, cursor?: string): Promise<{ objects: UploadedObject[]; next?: string }> {
+  /** One page of objects under `prefix`, after the key `startAfter`; `last` is set when more follow. */
+  async listObjects(prefix: string, limit: number, startAfter?: string): Promise<{ objects: UploadedObject[]; last?: string }> {
     const out = await s3(
       this.client.send(
         new ListObjectsV2Command({
           Bucket: this.bucket,
           Prefix: prefix,
           MaxKeys: limit,
-          ...(cursor ? { ContinuationToken: cursor } : {}),
+          ...(startAfter ? { StartAfter: startAfter } : {}),
         }),
       ),
     );
@@ -324,7 +325,8 @@ export class Store {
           ]
         : [],
     );
-    return { objects, ...(out.IsTruncated && out.NextContinuationToken ? { next: out.NextContinuationToken } : {}) };
+    const last = out.IsTruncated ? objects.at(-1)?.key : undefined;
+    return { objects, ...(last ? { last } : {}) };
   }
 
   async head(key: string): Promise<{ size: number; etag: string; contentType?: string }> {
