@@ -17,7 +17,12 @@ const files = tempFiles();
 
 beforeAll(async () => {
   dist = await buildDemo();
-  stack = await startStack({ staticDir: dist, proxy: true });
+  // A policy with a type allow-list, so the refusal path shows up in the UI.
+  stack = await startStack({
+    staticDir: dist,
+    proxy: true,
+    limits: { allowedContentTypes: ['image/*', 'video/*', 'application/octet-stream'] },
+  });
   browser = await launchChromium();
 });
 afterAll(async () => {
@@ -137,5 +142,20 @@ test('demo without Golden Retriever: reload → Chute restore prompt → re-sele
   } finally {
     proxy.rate = 0;
   }
+  await page.close();
+});
+
+test('demo: a file the signer refuses shows a clear error, and nothing is stored', async () => {
+  const file = files.make('archive.zip', 1024);
+  const page: Page = await browser.context.newPage();
+  await page.goto(`${stack.origin}/`);
+  await page.locator('input.uppy-Dashboard-input[type=file]').first().setInputFiles(file.path);
+  await page.locator('.uppy-StatusBar-actionBtn--upload').click();
+  const line = page.locator('.chute-file[data-file-name="archive.zip"]');
+  await line.and(page.locator('[data-status="failed"]')).waitFor({ timeout: 30_000 });
+  const error = (await line.locator('.chute-file__error').textContent()) ?? '';
+  expect(error).toContain('Files of type application/zip are not accepted here.');
+  expect(error).toContain('content_type_not_allowed');
+  expect(await stack.openUploads()).toEqual([]);
   await page.close();
 });
