@@ -182,13 +182,19 @@ export async function startLocalR2(options: LocalR2Options): Promise<LocalR2> {
   const app: App = { db, blobs, auth: new Authenticator(credentials, now), now, log };
   await sweep(app);
 
+  // Sockets whose last response announced `Connection: close`: a parse error after it (say, an
+  // unread body parsed as a request) must not add bytes behind that response.
+  const closing = new WeakSet<Socket>();
   const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 0, keepAliveTimeout: 65_000 }, (req, res) => {
+    res.once('finish', () => {
+      if (!res.shouldKeepAlive || res.getHeader('connection') === 'close') closing.add(req.socket);
+    });
     void handle(app, req, res);
   });
   server.on('clientError', (err, socket) => {
-    // Like Node's default: answer only if nothing was written on this socket yet; otherwise the
-    // bytes would trail a response already sent (e.g. an unread body parsed as a next request).
-    if (!socket.writable || (socket as Socket).bytesWritten > 0) return socket.destroy();
+    // Node keeps the response in flight on `_httpMessage`: once its head is out, a 400 would corrupt it.
+    const current = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (!socket.writable || closing.has(socket as Socket) || current?.headersSent) return socket.destroy();
     const e =
       (err as NodeJS.ErrnoException).code === 'HPE_HEADER_OVERFLOW'
         ? new S3Error('InvalidRequest', 'Request headers are too large.', 431)
