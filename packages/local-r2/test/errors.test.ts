@@ -55,6 +55,23 @@ describe('bad requests get R2 error codes, never a crash', () => {
     expect((await fetch(`${h.r2.endpoint}/test/x`)).status).toBe(403);
   });
 
+  it('sends exactly one response when a body the handler never read turns out malformed', async () => {
+    const { connect } = await import('node:net');
+    const raw = await new Promise<string>((resolve, reject) => {
+      const s = connect(h.r2.port, '127.0.0.1');
+      let out = '';
+      s.on('data', (d) => {
+        out += d;
+      });
+      s.on('close', () => resolve(out));
+      s.on('error', reject);
+      s.write('OPTIONS /test/k HTTP/1.1\r\nHost: x\r\nOrigin: http://a.test\r\nAccess-Control-Request-Method: PUT\r\n');
+      s.write('Transfer-Encoding: chunked\r\n\r\nZZZ\r\nnot a chunk\r\n\r\n');
+      setTimeout(() => s.end(), 300);
+    });
+    expect(raw.match(/HTTP\/1\.1 \d{3}/g)).toHaveLength(1);
+  });
+
   it('rejects wrong methods and sub-resources R2 lacks', async () => {
     expect(await send({ method: 'PATCH', path: '/test/x' })).toMatchObject({ status: 405, code: 'MethodNotAllowed' });
     expect(await send({ method: 'POST', path: '/test/x' })).toMatchObject({ status: 405, code: 'MethodNotAllowed' });
