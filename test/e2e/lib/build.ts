@@ -21,15 +21,20 @@ export async function buildHarnessPage(): Promise<string> {
   return outDir;
 }
 
-/** The real demo app (apps/demo) with its own Vite config. */
-export async function buildDemo(): Promise<string> {
+/**
+ * The real demo app (apps/demo) with its own Vite config. `development` builds React's dev
+ * runtime, where StrictMode double-invokes initialisers and effects.
+ */
+export async function buildDemo(mode: 'production' | 'development' = 'production'): Promise<string> {
   const root = path.resolve(E2E_DIR, '../../apps/demo');
-  const outDir = path.join(E2E_DIR, 'tmp', `demo-${process.pid}`);
+  const outDir = path.join(E2E_DIR, 'tmp', `demo-${mode}-${process.pid}`);
   await build({
     root,
+    mode,
     configFile: path.join(root, 'vite.config.ts'),
     logLevel: 'error',
-    build: { outDir, emptyOutDir: true, sourcemap: false },
+    ...(mode === 'development' ? { define: { 'process.env.NODE_ENV': JSON.stringify('development') } } : {}),
+    build: { outDir, emptyOutDir: true, sourcemap: false, minify: mode === 'production' },
   });
   return outDir;
 }
