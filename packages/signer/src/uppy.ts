@@ -2,7 +2,7 @@ import { MAX_PARTS, MAX_SINGLE_PUT_SIZE, uppySignRequestSchema } from '@chute/pr
 import { XMLParser } from 'fast-xml-parser';
 import type { HandlerContext } from './context.js';
 import { ChuteError } from './errors.js';
-import { escapeXml, json, readJson, readText, xml } from './http.js';
+import { escapeXml, json, queryOf, readJson, readText, xml } from './http.js';
 import { assertOwnKey, checkContentType, checkSize, newObjectKey, normalizeContentType } from './policy.js';
 import type { TokenPayload } from './token.js';
 
@@ -99,7 +99,7 @@ export function s3ErrorXml(err: ChuteError): Response {
 /** Identity of a self-URL request: the token in `?t=`. */
 export async function uppyIdentity(request: Request, url: URL, op: UppyOp, verify: (t: string) => Promise<UppyToken>) {
   void request;
-  const raw = url.searchParams.get('t');
+  const raw = queryOf(url, ['t']).t;
   if (!raw) throw new ChuteError('unauthorized', 'This URL needs its signed token.');
   const t = await verify(raw);
   if (t.op !== op) throw new ChuteError('invalid_token', 'This signed URL is for another operation.');
