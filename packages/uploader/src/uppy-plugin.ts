@@ -42,6 +42,8 @@ export class ChuteUppyPlugin<M extends Meta, B extends Body> extends BasePlugin<
   static VERSION = '0.1.0';
   readonly engine: ChuteEngine;
   readonly #active = new Map<string, Upload>();
+  /** Failed uploads keep their multipart upload for a retry; removing the file aborts it. */
+  readonly #failed = new Map<string, Upload>();
 
   constructor(uppy: Uppy<M, B>, opts: ChutePluginOptions) {
     super(uppy, opts);
@@ -57,10 +59,21 @@ export class ChuteUppyPlugin<M extends Meta, B extends Body> extends BasePlugin<
     const { capabilities } = this.uppy.getState();
     this.uppy.setState({ capabilities: { ...capabilities, resumableUploads: true } });
     this.uppy.addUploader(this.#upload);
+    this.uppy.on('file-removed', this.#onFileRemoved);
   }
+
+  #onFileRemoved = (file: UppyFile<M, B>): void => {
+    const failed = this.#failed.get(file.id);
+    this.#failed.delete(file.id);
+    void failed?.cancel();
+    const files = { ...this.getPluginState().files };
+    delete files[file.id];
+    this.setPluginState({ files });
+  };
 
   override uninstall(): void {
     this.uppy.removeUploader(this.#upload);
+    this.uppy.off('file-removed', this.#onFileRemoved);
     // Pause (not cancel): the multipart uploads stay resumable after the plugin goes away.
     for (const upload of this.#active.values()) upload.pause();
     this.#active.clear();
@@ -103,6 +116,7 @@ export class ChuteUppyPlugin<M extends Meta, B extends Body> extends BasePlugin<
     const upload = this.engine.add(source, { id: file.id, ...(metadata ? { metadata } : {}) });
     this.#active.get(file.id)?.pause();
     this.#active.set(file.id, upload);
+    this.#failed.delete(file.id);
     const events = new EventManager(this.uppy);
     const started = Date.now();
     upload.on('status', (status) => this.#setFile(file.id, { status }));
@@ -149,10 +163,15 @@ export class ChuteUppyPlugin<M extends Meta, B extends Body> extends BasePlugin<
       const error = err instanceof UploaderError ? err : new UploaderError('bad_response', String(err));
       this.#setFile(file.id, { status: 'failed', error: { code: error.code, message: error.message } });
       const current = this.uppy.getFile(file.id);
-      if (current) this.uppy.emit('upload-error', current, error);
+      if (current) {
+        this.#failed.set(file.id, upload);
+        this.uppy.emit('upload-error', current, error);
+      }
     } finally {
       events.remove();
       if (this.#active.get(file.id) === upload) this.#active.delete(file.id);
+      // The engine forgets finished uploads (a retry makes a new one that resumes from the bucket).
+      if (this.engine.get(file.id) === upload) this.engine.remove(file.id);
     }
   }
 

@@ -85,3 +85,20 @@ test('pause and resume through Uppy; an error is reported with upload-error', as
   expect(errors[0]).toMatch(/InvalidArgument/);
   expect(plugin.fileState(bad)?.error?.code).toBe('part_rejected');
 });
+
+test('removing a file whose upload failed aborts its multipart upload', async () => {
+  const { backend, engine, uppy } = setup(1);
+  const { TransportError } = await import('../src/transport.js');
+  const id = uppy.addFile({ name: 'f.bin', type: '', data: new Blob([randomBytes(11 * MiB)]) });
+  // Part 1 goes through, then the bucket refuses for good: the upload fails with its MPU open.
+  backend.failNext.push(
+    () => undefined,
+    () => new TransportError({ kind: 'http', status: 400, code: 'InvalidArgument' }),
+  );
+  await uppy.upload();
+  expect(backend.uploads.size).toBe(1);
+  expect(engine.uploads).toEqual([]);
+  uppy.removeFile(id);
+  await expect.poll(() => backend.uploads.size).toBe(0);
+  expect((uppy.getPlugin('Chute') as ChuteUppyPlugin<Meta, Body>).fileState(id)).toBeUndefined();
+});
