@@ -28,7 +28,7 @@ export function chuteRouter(signer: Signer): RequestHandler {
       // Small bodies with a declared length (every JSON call) are read at once: much cheaper than a
       // web stream per request. Others stream, and the core cuts them off at its limit.
       const declared = req.headers['content-length'] === undefined ? Number.NaN : Number(req.headers['content-length']);
-      const read = { bytes: 0 };
+      const read: BodyState = { bytes: 0, discard: false };
       const body = !hasBody ? undefined : declared >= 0 && declared <= SMALL_BODY ? await readSmall(req) : bodyOf(req, read);
       // Concatenated, not resolved: a path like `//other.host/x` must stay a path.
       const request = new Request(`${base}${req.url}`, {
@@ -47,12 +47,10 @@ export function chuteRouter(signer: Signer): RequestHandler {
       // a socket that is then destroyed (the client's next request on it would fail).
       if (hasBody && !req.complete) {
         const rest = declared - read.bytes;
-        if (rest >= 0 && rest <= DRAIN_LIMIT && !res.hasHeader('connection')) res.once('finish', () => drain(req));
-        else {
-          res.setHeader('connection', 'close');
-          // Keep reading (discarding) until Node closes the socket, so the close is less likely a reset.
-          res.once('finish', () => req.resume());
-        }
+        const keep = rest >= 0 && rest <= DRAIN_LIMIT && !res.hasHeader('connection');
+        if (!keep) res.setHeader('connection', 'close');
+        // Closing too: reading on (discarding) until Node closes the socket makes a reset less likely.
+        res.once('finish', () => drain(req, read));
       }
       if (!response.body) return void res.end();
       // Stream the body with back-pressure (cheaper than Readable.fromWeb + pipe for small bodies).
@@ -73,18 +71,26 @@ export function chuteRouter(signer: Signer): RequestHandler {
   }
 }
 
+interface BodyState {
+  /** Bytes received so far. */
+  bytes: number;
+  /** Set once the core is done with the body: the rest is read and dropped. */
+  discard: boolean;
+}
+
 /**
  * The request body as a web stream with back-pressure. Unlike `Readable.toWeb`, cancelling it
  * (the core refusing an oversized body) only stops reading; it does not destroy the socket, so
  * the error response still reaches the client (the rest is drained once it is sent).
  */
-function bodyOf(req: ExpressRequest, read: { bytes: number }): ReadableStream<Uint8Array> {
+function bodyOf(req: ExpressRequest, read: BodyState): ReadableStream<Uint8Array> {
   let done = false;
   return new ReadableStream<Uint8Array>({
     start(controller) {
       req.on('data', (chunk: Buffer) => {
         read.bytes += chunk.byteLength;
-        if (done) return;
+        // Nobody reads the stream any more: never pause for it (that would stall the socket).
+        if (done || read.discard) return;
         controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
         if ((controller.desiredSize ?? 0) <= 0) req.pause();
       });
@@ -121,7 +127,7 @@ function readSmall(req: ExpressRequest): Promise<Uint8Array> {
 /** Up to this much unread body (of declared length) is discarded to keep the connection; beyond it, it is closed. */
 const DRAIN_LIMIT = 1024 * 1024;
 
-function drain(req: ExpressRequest): void {
-  if (req.complete) return;
-  req.resume();
+function drain(req: ExpressRequest, read: BodyState): void {
+  read.discard = true;
+  if (!req.complete) req.resume();
 }

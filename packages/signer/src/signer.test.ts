@@ -52,10 +52,25 @@ describe('errors', () => {
     const big = JSON.stringify({ name: 'a'.repeat(2 * 1024 * 1024), size: 1 });
     const r = await post(s, '/api/uploads', big);
     expect(r.status).toBe(413);
+    // The rest is never read, so the connection cannot carry another request: the adapter closes it.
+    expect(r.headers.get('connection')).toBe('close');
     expect(await errorCode(r)).toBe('payload_too_large');
+    // A declared length over the limit: the body stream is cancelled unread.
+    let cancelled = false;
+    const declared = await s.fetch(
+      new Request('http://signer.test/api/uploads', {
+        method: 'POST',
+        body: new ReadableStream({ cancel: () => void (cancelled = true) }),
+        headers: { authorization: 'Bearer alice-token', 'content-length': String(2 * 1024 * 1024) },
+        duplex: 'half',
+      } as RequestInit),
+    );
+    expect([declared.status, declared.headers.get('connection'), cancelled]).toEqual([413, 'close', true]);
     // The same with a streamed body that has no Content-Length.
+    let pulled = 0;
     const stream = new ReadableStream({
       pull(c) {
+        pulled++;
         c.enqueue(new Uint8Array(64 * 1024).fill(32));
       },
     });
@@ -67,7 +82,9 @@ describe('errors', () => {
         duplex: 'half',
       } as RequestInit),
     );
-    expect(r2.status).toBe(413);
+    expect([r2.status, r2.headers.get('connection')]).toEqual([413, 'close']);
+    // Read up to the 1 MiB limit, not on: 16 chunks of 64 KiB and the one that crossed it (plus read-ahead).
+    expect(pulled).toBeLessThan(24);
   });
   test('policy rejections', async () => {
     const small = make({ limits: { maxFileSize: 1000, allowedContentTypes: ['image/*'] } });

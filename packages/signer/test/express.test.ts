@@ -1,32 +1,16 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { BUCKET, bytes, md5b64, startStore } from './helpers.js';
+import { bytes, md5b64, startExpressApp, startStore } from './helpers.js';
 
 let store: Awaited<ReturnType<typeof startStore>>;
-let app: ChildProcess;
+let app: Awaited<ReturnType<typeof startExpressApp>>;
 let base: string;
 beforeAll(async () => {
   store = await startStore();
-  const file = fileURLToPath(new URL('./fixtures/express-app.ts', import.meta.url));
-  app = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', file], {
-    cwd: fileURLToPath(new URL('../../..', import.meta.url)),
-    env: { ...process.env, R2_ENDPOINT: store.r2.endpoint, R2_KEY: store.r2.credentials.accessKeyId, R2_SECRET: store.r2.credentials.secretAccessKey, BUCKET },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const port = await new Promise<string>((ok, fail) => {
-    let out = '';
-    app.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening (\d+)/.exec(out);
-      if (m) ok(m[1] as string);
-    });
-    app.once('exit', (code) => fail(new Error(`express app exited with ${code}`)));
-  });
-  base = `http://127.0.0.1:${port}/signer`;
+  app = await startExpressApp(store.r2);
+  base = app.base;
 });
 afterAll(async () => {
-  app.kill('SIGTERM');
+  app.stop();
   await store.close();
 });
 

@@ -1,7 +1,9 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { type LocalR2, startLocalR2 } from '@chute/local-r2';
 import { bearerTokens, createSigner, type Signer, type SignerOptions } from '@chute/signer';
 import { createCRC64 } from 'hash-wasm';
@@ -73,4 +75,24 @@ export const bytes = (n: number) => new Uint8Array(randomBytes(n));
 /** Send a presigned request as a browser would: exactly the signed headers, the body. */
 export function send(req: { method: string; url: string; headers: Record<string, string> }, body?: Uint8Array, extra: Record<string, string> = {}) {
   return fetch(req.url, { method: req.method, headers: { ...req.headers, ...extra }, ...(body ? { body } : {}) });
+}
+
+/** fixtures/express-app.ts in its own Node process (real module loading, real sockets), mounted at /signer. */
+export async function startExpressApp(r2: LocalR2): Promise<{ base: string; port: number; stop(): void }> {
+  const file = fileURLToPath(new URL('./fixtures/express-app.ts', import.meta.url));
+  const app: ChildProcess = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', file], {
+    cwd: fileURLToPath(new URL('../../..', import.meta.url)),
+    env: { ...process.env, R2_ENDPOINT: r2.endpoint, R2_KEY: r2.credentials.accessKeyId, R2_SECRET: r2.credentials.secretAccessKey, BUCKET },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((ok, fail) => {
+    let out = '';
+    app.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening (\d+)/.exec(out);
+      if (m) ok(Number(m[1]));
+    });
+    app.once('exit', (code) => fail(new Error(`express app exited with ${code}`)));
+  });
+  return { base: `http://127.0.0.1:${port}/signer`, port, stop: () => void app.kill('SIGTERM') };
 }

@@ -169,7 +169,7 @@ describe('stock-Uppy self-URLs with missing, forged or duplicated tokens', () =>
 describe('bodies: wrong content type, invalid JSON and UTF-8, extreme numbers', () => {
   test('JSON routes', async () => {
     const routes = ['/api/uploads', `/api/uploads/${encodeURIComponent(upload.uploadId)}/parts`, `/api/uploads/${encodeURIComponent(upload.uploadId)}/complete`, '/api/downloads', '/api/uppy/sign'];
-    const bodies: [BodyInit | undefined, Record<string, string>, string][] = [
+    const bodies: [RequestInit['body'] | undefined, Record<string, string>, string][] = [
       [undefined, {}, 'bad_request'],
       ['', { 'content-type': 'application/json' }, 'bad_request'],
       ['name=a&size=1', { 'content-type': 'application/x-www-form-urlencoded' }, 'bad_request'],
