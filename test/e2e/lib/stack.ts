@@ -96,7 +96,16 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     async restartSigner(downMs) {
       await server.kill();
       await new Promise((r) => setTimeout(r, downMs));
-      server = await spawnServer({ ...serveConfig, port });
+      // The port was just freed; on a loaded machine the first bind can still fail: retry.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          server = await spawnServer({ ...serveConfig, port });
+          break;
+        } catch (err) {
+          if (attempt >= 5) throw err;
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      }
     },
     async objectSha256(key) {
       const res = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
@@ -144,7 +153,7 @@ async function spawnServer(config: Record<string, unknown>): Promise<{ port: num
   });
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error('signer process did not start in 20 s')), 20_000);
+    const timer = setTimeout(() => reject(new Error('signer process did not start in 60 s')), 60_000);
     timer.unref();
     child.stdout?.on('data', (chunk: Buffer) => {
       out += chunk.toString();
