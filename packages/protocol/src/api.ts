@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { base64DigestSchema, checksumAlgorithmSchema, md5Schema } from './checksums.js';
 import { MAX_OBJECT_SIZE, MAX_PARTS } from './parts.js';
+import { objectKeySchema, textSchema } from './text.js';
 
 /** Header carrying the upload token on GET/DELETE calls (POST calls may put it in the body). */
 export const UPLOAD_TOKEN_HEADER = 'chute-upload-token';
@@ -189,9 +190,9 @@ export type AbortUploadResponse = z.infer<typeof abortUploadResponseSchema>;
 
 /** POST /api/downloads */
 export const downloadRequestSchema = z.object({
-  key: z.string().min(1).max(1024),
+  key: objectKeySchema,
   /** Serve with `Content-Disposition: attachment` under this file name. */
-  filename: z.string().max(255).optional(),
+  filename: textSchema.max(255).optional(),
 });
 export type DownloadRequest = z.infer<typeof downloadRequestSchema>;
 export const downloadResponseSchema = z.object({ key: z.string(), request: signedRequestSchema });

@@ -6,4 +6,5 @@ export * from './api.js';
 export * from './checksums.js';
 export * from './errors.js';
 export * from './parts.js';
+export * from './text.js';
 export * from './uppy.js';

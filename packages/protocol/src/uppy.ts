@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { base64DigestSchema, md5Schema } from './checksums.js';
 import { MAX_PARTS, MAX_SINGLE_PUT_SIZE } from './parts.js';
+import { uploadIdSchema } from './text.js';
 
 /**
  * The `signRequest` contract of stock `@uppy/aws-s3` 6 (`PresignableRequest` → `PresignedResponse`),
@@ -9,8 +10,9 @@ import { MAX_PARTS, MAX_SINGLE_PUT_SIZE } from './parts.js';
  */
 export const uppySignRequestSchema = z.object({
   method: z.enum(['PUT', 'POST', 'GET', 'DELETE']),
+  /** A file name (PutObject, CreateMultipartUpload: made safe by the signer) or an existing key (checked by the signer). */
   key: z.string().min(1).max(1024),
-  uploadId: z.string().min(1).max(1024).optional(),
+  uploadId: uploadIdSchema.optional(),
   partNumber: z.number().int().min(1).max(MAX_PARTS).optional(),
   contentType: z.string().max(255).optional(),
   expiresIn: z.number().int().positive().optional(),

@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import type { Request as ExpressRequest, Response as ExpressResponse, NextFunction, RequestHandler } from 'express';
+import { ChuteError, errorResponse } from './errors.js';
 import type { Signer } from './signer.js';
 
 export { answerClientErrors } from './client-errors.js';
@@ -18,7 +19,8 @@ export function chuteRouter(signer: Signer): RequestHandler {
     // Everything the signer answers lives under /api; the rest (static files, health) passes on.
     if (!req.path.startsWith('/api/')) return next();
     try {
-      const base = `${req.protocol}://${req.get('host') ?? 'localhost'}`;
+      const base = originOf(req);
+      if (base instanceof ChuteError) return sendError(res, base);
       const headers = new Headers();
       for (const [k, v] of Object.entries(req.headers)) {
         if (v === undefined) continue;
@@ -30,12 +32,18 @@ export function chuteRouter(signer: Signer): RequestHandler {
       const declared = req.headers['content-length'] === undefined ? Number.NaN : Number(req.headers['content-length']);
       const read: BodyState = { bytes: 0, discard: false };
       const body = !hasBody ? undefined : declared >= 0 && declared <= SMALL_BODY ? await readSmall(req) : bodyOf(req, read);
-      // Concatenated, not resolved: a path like `//other.host/x` must stay a path.
-      const request = new Request(`${base}${req.url}`, {
-        method: req.method,
-        headers,
-        ...(body === undefined ? {} : body instanceof Uint8Array ? { body } : { body, duplex: 'half' }),
-      } as RequestInit);
+      let request: Request;
+      try {
+        // Concatenated, not resolved: a path like `//other.host/x` must stay a path.
+        request = new Request(`${base}${req.url}`, {
+          method: req.method,
+          headers,
+          ...(body === undefined ? {} : body instanceof Uint8Array ? { body } : { body, duplex: 'half' }),
+        } as RequestInit);
+      } catch {
+        // Methods fetch refuses (TRACE, TRACK) or a request target that is no path.
+        return sendError(res, new ChuteError('bad_request', `${req.method} ${req.url.slice(0, 100)} is not a request this API can read.`));
+      }
       const response = await signer.fetch(request, { ...(req.ip ? { ip: req.ip } : {}), baseUrl: base + req.baseUrl });
       res.status(response.status);
       response.headers.forEach((value, key) => {
@@ -122,6 +130,35 @@ function readSmall(req: ExpressRequest): Promise<Uint8Array> {
     req.once('end', () => ok(new Uint8Array(Buffer.concat(chunks))));
     req.once('error', fail);
   });
+}
+
+/**
+ * `proto://host` of the request, or a `bad_request` when the Host header (or, behind a trusted
+ * proxy, X-Forwarded-Proto/Host) is not a plain host: it must never become part of the path, a
+ * credential, or an invalid URL (`new Request` would throw: a 500), nor reach self-URLs.
+ */
+function originOf(req: ExpressRequest): string | ChuteError {
+  const host = req.get('host') ?? 'localhost';
+  const proto = req.protocol;
+  if ((proto === 'http' || proto === 'https') && !/[/\\?#@\s]/.test(host)) {
+    try {
+      const u = new URL(`${proto}://${host}`);
+      if (u.pathname === '/' && !u.search && !u.hash) return `${u.protocol}//${u.host}`;
+    } catch {
+      // refused below
+    }
+  }
+  return new ChuteError('bad_request', 'The Host header is not a valid host name.');
+}
+
+/** An error answered by the adapter itself (the request never reached the core); the connection is closed. */
+function sendError(res: ExpressResponse, err: ChuteError): void {
+  res.status(err.status);
+  errorResponse(err).headers.forEach((value, key) => {
+    res.setHeader(key, value);
+  });
+  res.setHeader('connection', 'close');
+  res.end(JSON.stringify(err.toBody()));
 }
 
 /** Up to this much unread body (of declared length) is discarded to keep the connection; beyond it, it is closed. */

@@ -1,3 +1,4 @@
+import { objectKeySchema } from '@chute/protocol';
 import { ChuteError } from './errors.js';
 import type { Identity } from './auth.js';
 import type { Limits } from './config.js';
@@ -39,11 +40,19 @@ export function newObjectKey(prefix: string, name: string): string {
   return `${prefix}${crypto.randomUUID()}/${safeFileName(name)}`;
 }
 
-/** Throws `forbidden` unless `key` lies under the caller's prefix. */
+/**
+ * Throws unless `key` is a valid key under the caller's prefix. Empty, `.` and `..` segments are
+ * refused too: the signer never makes such keys, and URL normalisation could move them elsewhere.
+ */
 export function assertOwnKey(key: string, prefix: string): void {
   if (!key.startsWith(prefix) || key.length === prefix.length) {
     throw new ChuteError('forbidden', 'This key belongs to another user.');
   }
+  if (key.slice(prefix.length).split('/').some((s) => s === '' || s === '.' || s === '..')) {
+    throw new ChuteError('forbidden', 'Keys with empty, "." or ".." segments are not yours to name.');
+  }
+  const r = objectKeySchema.safeParse(key);
+  if (!r.success) throw new ChuteError('validation_failed', `Invalid key: ${r.error.issues[0]?.message ?? 'not a valid key'}.`);
 }
 
 function typePattern(pattern: string): RegExp {

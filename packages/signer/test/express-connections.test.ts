@@ -133,4 +133,18 @@ describe("requests Node's HTTP parser refuses get JSON errors too (answerClientE
     const huge = await rawExchange(`GET /signer/api/uploads HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(64 * 1024)}\r\n\r\n`);
     expect(jsonAnswers(huge)).toEqual([[431, 'headers_too_large']]);
   });
+
+  test('a Host header that is no plain host (would become part of the path, or an invalid URL: was a 500) → 400 JSON', async () => {
+    for (const host of ['a b', '[::1', 'x:99999', 'x@y', '', 'x/y', 'x\\y', 'x#y', 'x?y']) {
+      const text = await rawExchange(`GET /signer/api/uploads HTTP/1.1\r\nhost: ${host}\r\nauthorization: ${AUTH}\r\n\r\n`);
+      expect(jsonAnswers(text), host).toEqual([[400, 'bad_request']]);
+    }
+    const ok = await rawExchange(`GET /signer/api/uploads HTTP/1.1\r\nhost: [::1]:8080\r\nauthorization: ${AUTH}\r\nconnection: close\r\n\r\n`);
+    expect(ok).toMatch(/^HTTP\/1\.1 200 /);
+  });
+
+  test('a method fetch cannot carry (TRACE) → 400 JSON, not a 500', async () => {
+    const text = await rawExchange('TRACE /signer/api/uploads HTTP/1.1\r\nhost: x\r\n\r\n');
+    expect(jsonAnswers(text)).toEqual([[400, 'bad_request']]);
+  });
 });

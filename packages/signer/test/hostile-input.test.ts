@@ -224,4 +224,29 @@ describe('bodies: wrong content type, invalid JSON and UTF-8, extreme numbers', 
       }
     }
   });
+
+  test('keys and names that have no UTF-8 form, control characters, dot segments (were 500/502/503)', async () => {
+    const bad: [string, unknown, string][] = [
+      ['/api/downloads', { key: 'uploads/alice/\ud800x' }, 'validation_failed'],
+      ['/api/downloads', { key: 'uploads/alice/x\u0000' }, 'validation_failed'],
+      ['/api/downloads', { key: 'uploads/alice/x', filename: 'a\udc00.txt' }, 'validation_failed'],
+      ['/api/downloads', { key: 'uploads/alice/../bob/x' }, 'forbidden'],
+      ['/api/downloads', { key: 'uploads/alice//x' }, 'forbidden'],
+      ['/api/downloads', { key: `uploads/alice/${'é'.repeat(600)}` }, 'validation_failed'],
+      ['/api/uppy/sign', { method: 'PUT', key: 'uploads/alice/\ud800', uploadId: 'u', partNumber: 1 }, 'validation_failed'],
+      ['/api/uppy/sign', { method: 'PUT', key: 'uploads/alice/x', uploadId: '\ud800', partNumber: 1 }, 'validation_failed'],
+      ['/api/uppy/sign', { method: 'GET', key: 'uploads/alice/x', uploadId: 'a b' }, 'validation_failed'],
+      ['/api/uppy/sign', { method: 'POST', key: 'uploads/alice/./x', uploadId: 'u' }, 'forbidden'],
+    ];
+    for (const [path, body, code] of bad) {
+      const r = await api<Json>(signer, 'alice', 'POST', path, body);
+      expect([r.status < 500, r.body.error?.code], JSON.stringify(body)).toEqual([true, code]);
+    }
+    // File names are made safe rather than refused.
+    for (const name of ['\ud800', 'a\u0000\u001f.txt', '\udfff\ud800.png']) {
+      const r = await api<Json>(signer, 'alice', 'POST', '/api/uploads', { name, size: 1, multipart: false });
+      expect(r.status, JSON.stringify(name)).toBe(201);
+      expect(r.body.key).toMatch(/^uploads\/alice\/[0-9a-f-]{36}\/[^/]+$/);
+    }
+  });
 });
