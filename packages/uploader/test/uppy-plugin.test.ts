@@ -102,3 +102,22 @@ test('removing a file whose upload failed aborts its multipart upload', async ()
   await expect.poll(() => backend.uploads.size).toBe(0);
   expect((uppy.getPlugin('Chute') as ChuteUppyPlugin<Meta, Body>).fileState(id)).toBeUndefined();
 });
+
+test('retry after a failure resumes from the bucket: stored parts are verified and kept', async () => {
+  const { backend, uppy } = setup(1);
+  const { TransportError } = await import('../src/transport.js');
+  const bytes = randomBytes(16 * MiB); // 4 parts
+  const id = uppy.addFile({ name: 'r.bin', type: '', data: new Blob([bytes]) });
+  backend.failNext.push(
+    () => undefined,
+    () => undefined,
+    () => new TransportError({ kind: 'http', status: 400, code: 'InvalidArgument' }),
+  );
+  const first = await uppy.upload();
+  expect(first?.failed?.map((f) => f.id)).toEqual([id]);
+  const retried = await uppy.retryAll();
+  expect(retried?.successful?.map((f) => f.id)).toEqual([id]);
+  const plugin = uppy.getPlugin('Chute') as ChuteUppyPlugin<Meta, Body>;
+  expect(plugin.fileState(id)).toMatchObject({ status: 'verified', keptParts: 2, sentParts: 2 });
+  expect(sha(backend.objects.get('u/r.bin') as Uint8Array)).toBe(sha(bytes));
+});
