@@ -153,7 +153,7 @@ async function hashSelfTest() {
   const whole = await pool.hashPart(blob, 0, blob.size, all);
   const combined = crc64CombineAll(parts.map((p) => ({ crc: BigInt(`0x${p.crc64nvme}`), size: p.size })));
   const probeA = await pool.probe(blob, 65536);
-  const probeB = await pool.probe(new Blob([bytes.slice(0, -1), new Uint8Array([bytes[bytes.length - 1] ^ 1])]), 65536);
+  const probeB = await pool.probe(new Blob([bytes.slice(0, -1), new Uint8Array([(bytes.at(-1) ?? 0) ^ 1])]), 65536);
   pool.terminate();
   return {
     check,
