@@ -143,7 +143,7 @@ export async function uppyS3(ctx: HandlerContext, t: UppyToken): Promise<Respons
       } catch {
         throw new ChuteError('bad_request', 'The CompleteMultipartUpload XML is malformed.');
       }
-      if (requested.length === 0 || requested.length > MAX_PARTS || requested.some((p) => !Number.isInteger(p.partNumber))) {
+      if (requested.length === 0 || requested.length > MAX_PARTS || requested.some((p) => !Number.isInteger(p.partNumber) || p.partNumber < 1 || p.partNumber > MAX_PARTS)) {
         throw new ChuteError('bad_request', 'The CompleteMultipartUpload XML lists no valid parts.');
       }
       const stored = new Map((await ctx.store.listAllParts(key, t.u as string)).map((p) => [p.partNumber, p]));

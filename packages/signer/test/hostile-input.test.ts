@@ -158,6 +158,32 @@ describe('stock-Uppy self-URLs with missing, forged or duplicated tokens', () =>
     }
   });
 
+  test('complete: hostile or broken XML → 400/409 with an S3-style code, nothing completed', async () => {
+    const c = await api<Json>(signer, 'alice', 'POST', '/api/uppy/sign', { method: 'POST', key: 'x.bin' });
+    const created = await signer.fetch(new Request(c.body.url, { method: 'POST', headers: { 'content-type': 'application/octet-stream' } }));
+    const uploadId = /<UploadId>([^<]+)</.exec(await created.text())?.[1] as string;
+    const complete = await api<Json>(signer, 'alice', 'POST', '/api/uppy/sign', { method: 'POST', key: c.body.key, uploadId });
+    const part = (n: string, etag = '"d41d8cd98f00b204e9800998ecf8427e"') => `<Part><PartNumber>${n}</PartNumber><ETag>${etag}</ETag></Part>`;
+    const lol = Array.from({ length: 6 }, (_, i) => `<!ENTITY l${i + 1} "${`&l${i};`.repeat(10)}">`).join('');
+    const bodies: [string, string][] = [
+      [`<?xml version="1.0"?><!DOCTYPE x [<!ENTITY l0 "lol">${lol}]><CompleteMultipartUpload>${part('1', '&l6;')}</CompleteMultipartUpload>`, 'upload_incomplete'],
+      [`<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><CompleteMultipartUpload>${part('1', '&e;')}</CompleteMultipartUpload>`, 'bad_request'],
+      [`<CompleteMultipartUpload>${'<a>'.repeat(20_000)}${'</a>'.repeat(20_000)}</CompleteMultipartUpload>`, 'bad_request'],
+      ...['0', '-1', '10001', '1e309', 'NaN', '1.5', 'constructor'].map((n): [string, string] => [`<CompleteMultipartUpload>${part(n)}</CompleteMultipartUpload>`, 'bad_request']),
+      [`<CompleteMultipartUpload>${part('1').repeat(10_001)}</CompleteMultipartUpload>`, 'bad_request'],
+      ['<__proto__><polluted>1</polluted></__proto__>', 'bad_request'],
+      ['\u00ff\u00fe', 'bad_request'],
+      [`<CompleteMultipartUpload>${part('1')}</CompleteMultipartUpload>`, 'upload_incomplete'],
+    ];
+    for (const [xml, code] of bodies) {
+      const res = await signer.fetch(new Request(complete.body.url, { method: 'POST', body: xml }));
+      expect(await rejected(res, xml.slice(0, 80)), xml.slice(0, 80)).toBe(code);
+    }
+    // The upload is still there, untouched: listing it works.
+    const list = await api<Json>(signer, 'alice', 'POST', '/api/uppy/sign', { method: 'GET', key: c.body.key, uploadId });
+    expect((await signer.fetch(new Request(list.body.url))).status).toBe(200);
+  });
+
   test('a valid self-URL with its token given twice → 400', async () => {
     const signed = await api<Json>(signer, 'alice', 'POST', '/api/uppy/sign', { method: 'POST', key: 'k.bin' });
     const t = new URL(signed.body.url).searchParams.get('t') as string;
