@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -68,6 +69,26 @@ describe('local mode', () => {
     expect([spa.status, await spa.text()]).toEqual([200, '<!doctype html><title>demo</title>']);
     const api = await json('/api/nope');
     expect([api.status, api.body.error.code]).toEqual([404, 'not_found']);
+  });
+
+  test('requests Node’s HTTP parser refuses (a DELETE body without framing, a bad Content-Length) get JSON errors and a close', async () => {
+    const { port } = new URL(cli.url);
+    for (const raw of [
+      'DELETE /api/uppy/s3/create?uploads HTTP/1.1\r\nhost: x\r\n\r\n{"raw":"x"}',
+      'POST /api/uploads HTTP/1.1\r\nhost: x\r\ncontent-length: abc\r\n\r\n',
+    ]) {
+      const text = await new Promise<string>((ok) => {
+        const s = net.connect(Number(port), '127.0.0.1');
+        let got = '';
+        s.on('data', (c: Buffer) => (got += c.toString('latin1')));
+        s.on('error', () => {});
+        s.on('close', () => ok(got));
+        s.write(raw);
+      });
+      expect(text.match(/^HTTP\/1\.1 (\d{3}) /gm)?.at(-1)).toBe('HTTP/1.1 400 ');
+      expect(text.toLowerCase()).toContain('connection: close');
+      expect(text).toContain('{"error":{"code":"bad_request","message":"The request is not valid HTTP/1.1');
+    }
   });
 
   test('/metrics: requests by route and status, latency histograms, errors by code', async () => {
