@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -45,8 +45,15 @@ export async function startServer(config: ServerConfig, options: { logDestinatio
   const app = express();
   app.disable('x-powered-by');
   if (env.TRUST_PROXY) app.set('trust proxy', true);
-  const server: Server = await new Promise((ok, fail) => {
-    const s = app.listen(env.PORT, env.HOST, (err?: Error) => (err ? fail(err) : ok(s)));
+  // Host-less HTTP/1.1 requests reach the signer, which answers them with a JSON 400 (Node's own
+  // check would send a bare 400 without a body).
+  const server: Server = createServer({ requireHostHeader: false }, app);
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(env.PORT, env.HOST, () => {
+      server.off('error', fail);
+      ok();
+    });
   });
   // Requests Node's parser refuses get a JSON error like every other rejection.
   answerClientErrors(server);

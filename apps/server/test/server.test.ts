@@ -71,11 +71,12 @@ describe('local mode', () => {
     expect([api.status, api.body.error.code]).toEqual([404, 'not_found']);
   });
 
-  test('requests Node’s HTTP parser refuses (a DELETE body without framing, a bad Content-Length) get JSON errors and a close', async () => {
+  test('requests Node’s HTTP parser refuses (a DELETE body without framing, a bad Content-Length) and Host-less ones get JSON errors and a close', async () => {
     const { port } = new URL(cli.url);
     for (const raw of [
       'DELETE /api/uppy/s3/create?uploads HTTP/1.1\r\nhost: x\r\n\r\n{"raw":"x"}',
       'POST /api/uploads HTTP/1.1\r\nhost: x\r\ncontent-length: abc\r\n\r\n',
+      'GET /api/uploads HTTP/1.1\r\n\r\n', // no Host
     ]) {
       const text = await new Promise<string>((ok) => {
         const s = net.connect(Number(port), '127.0.0.1');
@@ -87,7 +88,7 @@ describe('local mode', () => {
       });
       expect(text.match(/^HTTP\/1\.1 (\d{3}) /gm)?.at(-1)).toBe('HTTP/1.1 400 ');
       expect(text.toLowerCase()).toContain('connection: close');
-      expect(text).toContain('{"error":{"code":"bad_request","message":"The request is not valid HTTP/1.1');
+      expect(text).toContain('{"error":{"code":"bad_request","message":"');
     }
   });
 

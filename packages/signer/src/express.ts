@@ -138,7 +138,10 @@ function readSmall(req: ExpressRequest): Promise<Uint8Array> {
  * credential, or an invalid URL (`new Request` would throw: a 500), nor reach self-URLs.
  */
 function originOf(req: ExpressRequest): string | ChuteError {
-  const host = req.get('host') ?? 'localhost';
+  const given = req.get('host');
+  // HTTP/1.0 may omit Host; 1.1 must send it (servers created with `requireHostHeader: false` let it through).
+  if (given === undefined && req.httpVersion !== '1.0') return new ChuteError('bad_request', 'HTTP/1.1 requests need a Host header.');
+  const host = given ?? 'localhost';
   const proto = req.protocol;
   if ((proto === 'http' || proto === 'https') && !/[/\\?#@\s]/.test(host)) {
     try {
