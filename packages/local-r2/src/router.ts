@@ -13,6 +13,7 @@ type Handler = (ctx: Ctx) => void | Promise<void>;
 const UNSUPPORTED = [
   'acl',
   'policy',
+  'policyStatus',
   'tagging',
   'versioning',
   'versions',
@@ -95,6 +96,8 @@ function objectRoute(ctx: Ctx): Handler {
 }
 
 export function route(ctx: Ctx): Handler {
+  // GetBucketEncryption is R2's one implemented member of the 'encryption' sub-resource.
+  if (ctx.method === 'GET' && ctx.key === undefined && ctx.bucket !== undefined && has(ctx, 'encryption')) return buckets.getBucketEncryption;
   for (const name of UNSUPPORTED)
     if (has(ctx, name)) throw new S3Error('NotImplemented', `The '${name}' sub-resource is not implemented by R2.`);
   if (ctx.bucket === undefined) {

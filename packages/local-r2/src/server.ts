@@ -141,9 +141,6 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse) {
       return send(ctx, 200, preflight(rules, req.headers));
     }
     ctx.cors = corsForRequest(rules, req.headers, ctx.method);
-    // Storing unencrypted what the client asked to encrypt would hide a real difference from R2.
-    if (Object.keys(req.headers).some((name) => name.includes('server-side-encryption-customer')))
-      throw new S3Error('NotImplemented', 'SSE-C is not implemented by local-r2.');
     ctx.auth = await app.auth.verify({ method: ctx.method, rawPath, query: ctx.query, headers: req.headers });
     await route(ctx)(ctx);
   } catch (err) {

@@ -52,6 +52,20 @@ export function getBucketLocation(ctx: Ctx) {
   sendXml(ctx, toXml('LocationConstraint', { '#text': 'auto' }));
 }
 
+/**
+ * R2 encrypts every object at rest and offers no setting, so it answers with a fixed AES256 rule
+ * (PutBucketEncryption is 501).
+ */
+export function getBucketEncryption(ctx: Ctx) {
+  requireBucket(ctx);
+  sendXml(
+    ctx,
+    toXml('ServerSideEncryptionConfiguration', {
+      Rule: { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' }, BucketKeyEnabled: false },
+    }),
+  );
+}
+
 export async function deleteBucket(ctx: Ctx) {
   const bucket = requireBucket(ctx);
   const files: string[] = [];

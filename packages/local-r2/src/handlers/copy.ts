@@ -3,7 +3,8 @@ import { checkWrite, writeConditions } from '../http/conditions.js';
 import { type Ctx, etagQuote, h, sendXml } from '../http/context.js';
 import { requestMetadata } from '../http/metadata.js';
 import { checkKey, validBucketName } from '../keys.js';
-import type { ObjectRow } from '../store/db.js';
+import { keyForRead, parseSseC, SSE_C_VERIFIER, sseHeaders, verifierFor } from '../sse-c.js';
+import type { ObjectRow, Segment } from '../store/db.js';
 import { isoDate, toXml } from '../xml.js';
 import { requireBucket } from './buckets.js';
 import { commitObject } from './objects.js';
@@ -25,8 +26,17 @@ function parseSource(raw: string): { bucket: string; key: string } {
   return { bucket, key };
 }
 
+/** The object named by x-amz-copy-source (NoSuchBucket / NoSuchKey when it is missing). */
+export function sourceObject(ctx: Ctx): ObjectRow {
+  const { bucket, key } = parseSource(h(ctx, 'x-amz-copy-source') as string);
+  if (!ctx.app.db.getBucket(bucket)) throw new S3Error('NoSuchBucket');
+  const src = ctx.app.db.getObject(bucket, key);
+  if (!src) throw new S3Error('NoSuchKey');
+  return src;
+}
+
 /** x-amz-copy-source-if-* (412 PreconditionFailed when a condition fails). */
-function checkSourceConditions(ctx: Ctx, src: ObjectRow) {
+export function checkSourceConditions(ctx: Ctx, src: ObjectRow) {
   const list = (v: string) => v.split(',').map((x) => x.trim().replace(/^W\//, '').replace(/^"|"$/g, ''));
   const modified = Math.floor(src.modified / 1000) * 1000;
   const m = h(ctx, 'x-amz-copy-source-if-match');
@@ -42,27 +52,35 @@ function checkSourceConditions(ctx: Ctx, src: ObjectRow) {
   if (!Number.isNaN(us) && modified > us) fail();
 }
 
-/** CopyObject: the copy shares the source's data files through hard links; metadata COPY or REPLACE. */
+/**
+ * CopyObject: metadata COPY or REPLACE. Unencrypted copies share the source's data files through
+ * hard links; when either side uses SSE-C the bytes are streamed and re-encrypted per file.
+ */
 export async function copyObject(ctx: Ctx) {
   requireBucket(ctx);
-  const { bucket: srcBucket, key: srcKey } = parseSource(h(ctx, 'x-amz-copy-source') as string);
-  if (!ctx.app.db.getBucket(srcBucket)) throw new S3Error('NoSuchBucket');
-  const src = ctx.app.db.getObject(srcBucket, srcKey);
-  if (!src) throw new S3Error('NoSuchKey');
+  const src = sourceObject(ctx);
   checkSourceConditions(ctx, src);
+  const srcSse = keyForRead(src.headers[SSE_C_VERIFIER], parseSseC(ctx, true));
+  const sse = parseSseC(ctx);
   const directive = h(ctx, 'x-amz-metadata-directive') ?? 'COPY';
   if (directive !== 'COPY' && directive !== 'REPLACE') throw new S3Error('InvalidArgument', 'x-amz-metadata-directive must be COPY or REPLACE.');
-  if (directive === 'COPY' && srcBucket === ctx.bucket && srcKey === ctx.key)
+  const changes = sse || srcSse || h(ctx, 'x-amz-storage-class') !== undefined;
+  if (directive === 'COPY' && !changes && src.bucket === ctx.bucket && src.key === ctx.key)
     throw new S3Error(
       'InvalidRequest',
       "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata.",
     );
   const meta = directive === 'REPLACE' ? requestMetadata(ctx) : { headers: { ...src.headers }, meta: { ...src.meta } };
+  const sc = h(ctx, 'x-amz-storage-class');
+  if (directive === 'COPY' && sc !== undefined) meta.headers['x-amz-storage-class'] = requestMetadata(ctx).headers['x-amz-storage-class'] as string;
+  delete meta.headers[SSE_C_VERIFIER];
+  if (sse) meta.headers[SSE_C_VERIFIER] = verifierFor(sse);
   const conditions = writeConditions(ctx);
   const unpin = ctx.app.blobs.pin(src.segments);
-  let segments;
+  let segments: Segment[];
   try {
-    segments = await ctx.app.blobs.linkCopy(src.segments);
+    segments =
+      sse || srcSse ? await ctx.app.blobs.recode(src.segments, srcSse?.key, sse?.key) : await ctx.app.blobs.linkCopy(src.segments);
   } finally {
     unpin();
   }
@@ -85,5 +103,6 @@ export async function copyObject(ctx: Ctx) {
       LastModified: isoDate(row.modified),
       ...(row.checksumAlg && row.checksum ? { [`Checksum${row.checksumAlg}`]: row.checksum } : {}),
     }),
+    sseHeaders(sse),
   );
 }

@@ -5,10 +5,12 @@ import { checkWrite, writeConditions } from '../http/conditions.js';
 import { type Ctx, etagQuote, h, q, send, sendXml } from '../http/context.js';
 import { requestMetadata } from '../http/metadata.js';
 import { abortFor, bucketRules } from '../lifecycle.js';
+import { keyForPart, parseSseC, SSE_C_VERIFIER, sseHeaders, verifierFor } from '../sse-c.js';
 import type { PartRow, UploadRow } from '../store/db.js';
 import { httpDate, isoDate, toXml } from '../xml.js';
 import { requireBucket, OWNER } from './buckets.js';
 import { ingest } from './objects.js';
+import { uploadPartCopy } from './part-copy.js';
 
 export const MIN_PART = 5 * 1024 * 1024;
 export const MAX_PARTS = 10_000;
@@ -27,6 +29,8 @@ export function createMultipartUpload(ctx: Ctx) {
   const bucket = requireBucket(ctx);
   const key = ctx.key as string;
   const { headers, meta } = requestMetadata(ctx);
+  const sse = parseSseC(ctx);
+  if (sse) headers[SSE_C_VERIFIER] = verifierFor(sse);
   const alg = parseAlgorithm(h(ctx, 'x-amz-checksum-algorithm'));
   const typeRaw = h(ctx, 'x-amz-checksum-type');
   if (typeRaw !== undefined && typeRaw !== 'FULL_OBJECT' && typeRaw !== 'COMPOSITE')
@@ -49,7 +53,7 @@ export function createMultipartUpload(ctx: Ctx) {
     checksumAlg: alg ?? null,
     checksumType: alg ? defaultType(alg) : null,
   });
-  const out: Record<string, string> = {};
+  const out: Record<string, string> = sseHeaders(sse);
   const abort = abortFor(bucketRules(bucket.lifecycle), key, initiated);
   if (abort) {
     out['x-amz-abort-date'] = httpDate(abort.date);
@@ -71,9 +75,10 @@ export function partNumberOf(v: string | undefined): number {
 export async function uploadPart(ctx: Ctx) {
   const partNumber = partNumberOf(q(ctx, 'partNumber'));
   const upload = getUpload(ctx);
-  if (h(ctx, 'x-amz-copy-source') !== undefined) throw new S3Error('NotImplemented', 'UploadPartCopy is not implemented by local-r2.');
+  const sse = keyForPart(upload.headers[SSE_C_VERIFIER], parseSseC(ctx));
+  if (h(ctx, 'x-amz-copy-source') !== undefined) return uploadPartCopy(ctx, upload, partNumber, sse);
   const uploadAlg = upload.checksumAlg as ChecksumAlgorithm | null;
-  const body = await ingest(ctx, uploadAlg ? [uploadAlg] : []);
+  const body = await ingest(ctx, uploadAlg ? [uploadAlg] : [], sse);
   const sentAlg = body.wanted.alg;
   // FULL_OBJECT parts may carry any checksum (it is verified, then the upload's own CRC is kept);
   // a COMPOSITE upload needs every part digest in its own algorithm.
@@ -92,21 +97,26 @@ export async function uploadPart(ctx: Ctx) {
     file: body.id,
     modified: ctx.app.now(),
   };
+  await commitPart(ctx, part);
+  const out: Record<string, string> = { etag: etagQuote(part.etag), ...sseHeaders(sse) };
+  if (sentAlg) out[headerName(sentAlg)] = (body.digests.get(sentAlg) as Buffer).toString('base64');
+  send(ctx, 200, out);
+}
+
+/** Stores a part (replacing an earlier one with its number) unless the upload ended meanwhile. */
+export async function commitPart(ctx: Ctx, part: PartRow) {
   let old: PartRow | undefined;
   try {
     await ctx.app.db.commit(() => {
-      if (!ctx.app.db.getUpload(upload.id)) throw new S3Error('NoSuchUpload');
-      old = ctx.app.db.getPart(upload.id, partNumber);
+      if (!ctx.app.db.getUpload(part.uploadId)) throw new S3Error('NoSuchUpload');
+      old = ctx.app.db.getPart(part.uploadId, part.partNumber);
       ctx.app.db.putPart(part);
     });
   } catch (err) {
-    await ctx.app.blobs.remove([body.id]);
+    await ctx.app.blobs.remove([part.file]);
     throw err;
   }
   if (old) await ctx.app.blobs.remove([old.file]);
-  const out: Record<string, string> = { etag: etagQuote(part.etag) };
-  if (sentAlg) out[headerName(sentAlg)] = (body.digests.get(sentAlg) as Buffer).toString('base64');
-  send(ctx, 200, out);
 }
 
 export const partChecksumField = (alg: string) => `Checksum${alg}`;

@@ -6,6 +6,7 @@ import { checkRead, checkWrite, writeConditions } from '../http/conditions.js';
 import { type Ctx, etagQuote, h, q, send, sendXml } from '../http/context.js';
 import { objectHeaders, requestMetadata, sniffContentType } from '../http/metadata.js';
 import { checkKey } from '../keys.js';
+import { keyForRead, parseSseC, SSE_C_VERIFIER, type SseKey, sseHeaders, verifierFor } from '../sse-c.js';
 import type { ObjectRow, Segment } from '../store/db.js';
 import { asArray, onlyKeys, parseXml, text, toXml } from '../xml.js';
 import { requireBucket } from './buckets.js';
@@ -17,7 +18,7 @@ export const MAX_PUT_BYTES = 5 * 1024 ** 3 - 5 * 1024 ** 2;
  * Streams a request body into a new data file while hashing it, then verifies every digest the
  * request declared. Returns the file id, size and digests; the file is removed on any failure.
  */
-export async function ingest(ctx: Ctx, extra: Parameters<typeof BodyVerifier.create>[2] = []) {
+export async function ingest(ctx: Ctx, extra: Parameters<typeof BodyVerifier.create>[2] = [], sse?: SseKey) {
   const wanted = wantedChecksums(ctx);
   const source = bodySource(ctx);
   if (!source.known) throw new S3Error('MissingContentLength');
@@ -32,7 +33,7 @@ export async function ingest(ctx: Ctx, extra: Parameters<typeof BodyVerifier.cre
   // An empty body needs no data file (folder markers, empty files): no file, no fsync.
   const id = source.length === 0 ? '' : ctx.app.blobs.newId();
   if (id === '') for await (const chunk of source.stream as AsyncIterable<Buffer>) onChunk(chunk);
-  else await ctx.app.blobs.write(id, source.stream, onChunk);
+  else await ctx.app.blobs.write(id, source.stream, onChunk, sse?.key);
   try {
     const digests = verifier.verify(source);
     return { id, size: verifier.size, digests, wanted, head: head ?? Buffer.alloc(0) };
@@ -47,9 +48,11 @@ export async function putObject(ctx: Ctx) {
   const bucket = ctx.bucket as string;
   const key = ctx.key as string;
   const { headers, meta } = requestMetadata(ctx);
+  const sse = parseSseC(ctx);
+  if (sse) headers[SSE_C_VERIFIER] = verifierFor(sse);
   const conditions = writeConditions(ctx);
   checkWrite(conditions, ctx.app.db.getObject(bucket, key));
-  const body = await ingest(ctx);
+  const body = await ingest(ctx, [], sse);
   headers['content-type'] ??= sniffContentType(body.head);
   const alg = body.wanted.alg;
   const checksum = alg ? (body.digests.get(alg) as Buffer).toString('base64') : null;
@@ -69,7 +72,7 @@ export async function putObject(ctx: Ctx) {
   };
   const old = await commitObject(ctx, row, () => checkWrite(conditions, ctx.app.db.getObject(bucket, key)), [body.id]);
   await ctx.app.blobs.remove(old);
-  const out: Record<string, string> = { etag: etagQuote(row.etag) };
+  const out: Record<string, string> = { etag: etagQuote(row.etag), ...sseHeaders(sse) };
   if (alg && checksum) {
     out[headerName(alg)] = checksum;
     out['x-amz-checksum-type'] = 'FULL_OBJECT';
@@ -140,7 +143,8 @@ function selectRange(ctx: Ctx, obj: ObjectRow): { start: number; end: number; pa
 
 export function headObject(ctx: Ctx) {
   const obj = getExisting(ctx);
-  const headers = objectHeaders(ctx, obj);
+  const sse = keyForRead(obj.headers[SSE_C_VERIFIER], parseSseC(ctx));
+  const headers = { ...objectHeaders(ctx, obj), ...sseHeaders(sse) };
   if (checkRead(ctx, obj) === 304) return send(ctx, 304, { etag: headers.etag as string, 'last-modified': headers['last-modified'] as string });
   // Range has no effect on HeadObject (R2); partNumber does.
   const r = q(ctx, 'partNumber') !== undefined ? selectRange(ctx, obj) : { start: 0, end: obj.size - 1, partial: false, extra: {} };
@@ -149,7 +153,8 @@ export function headObject(ctx: Ctx) {
 
 export async function getObject(ctx: Ctx) {
   const obj = getExisting(ctx);
-  const headers = objectHeaders(ctx, obj);
+  const sse = keyForRead(obj.headers[SSE_C_VERIFIER], parseSseC(ctx));
+  const headers = { ...objectHeaders(ctx, obj), ...sseHeaders(sse) };
   if (checkRead(ctx, obj) === 304) return send(ctx, 304, { etag: headers.etag as string, 'last-modified': headers['last-modified'] as string });
   const r = selectRange(ctx, obj);
   if (r.partial) for (const k of Object.keys(headers)) if (k.startsWith('x-amz-checksum-')) delete headers[k];
@@ -159,7 +164,7 @@ export async function getObject(ctx: Ctx) {
     for (const [k, v] of Object.entries({ ...ctx.cors, ...headers, ...r.extra, 'content-length': r.end - r.start + 1 }))
       res.setHeader(k, v);
     res.writeHead(r.partial ? 206 : 200);
-    if (r.end >= r.start) await pipeline(ctx.app.blobs.read(obj.segments as Segment[], r.start, r.end), res);
+    if (r.end >= r.start) await pipeline(ctx.app.blobs.read(obj.segments as Segment[], r.start, r.end, sse?.key), res);
     else res.end();
   } finally {
     unpin();

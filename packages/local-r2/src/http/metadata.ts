@@ -31,7 +31,7 @@ export function requestMetadata(ctx: Ctx): { headers: Record<string, string>; me
   }
   const sc = h(ctx, 'x-amz-storage-class');
   if (sc !== undefined) {
-    if (!STORAGE_CLASSES.has(sc)) throw new S3Error('InvalidArgument', `Storage class '${sc}' is not supported; use STANDARD or STANDARD_IA.`);
+    if (!STORAGE_CLASSES.has(sc)) throw new S3Error('InvalidStorageClass', `Storage class '${sc}' is not supported; use STANDARD or STANDARD_IA.`);
     headers['x-amz-storage-class'] = sc;
   }
   const meta: Record<string, string> = {};
@@ -64,7 +64,9 @@ export function objectHeaders(ctx: Ctx, obj: ObjectRow): Record<string, string |
     'accept-ranges': 'bytes',
     'content-type': 'application/octet-stream',
   };
-  for (const [k, v] of Object.entries(obj.headers)) if (k !== 'x-amz-storage-class') out[k] = v;
+  // S3 names the storage class only when it is not STANDARD; x-local-r2-* headers are private.
+  for (const [k, v] of Object.entries(obj.headers))
+    if (!k.startsWith('x-local-r2-') && (k !== 'x-amz-storage-class' || v !== 'STANDARD')) out[k] = v;
   for (const [k, v] of Object.entries(obj.meta)) out[`x-amz-meta-${k}`] = v;
   for (const [param, header] of Object.entries(OVERRIDES)) {
     const v = ctx.query[param];

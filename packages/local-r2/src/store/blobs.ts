@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { link, mkdir, open, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Readable, Transform } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { decryptorAt, encryptor } from '../sse-c.js';
 import type { Segment } from './db.js';
 
 /**
@@ -39,14 +40,16 @@ export class BlobStore {
    * Streams `source` into a new file, calling `onChunk` for every chunk (hashing, limits), then
    * fsyncs the file and its folder. Throws (and removes the file) if anything fails.
    */
-  async write(id: string, source: Readable, onChunk: (chunk: Buffer) => void): Promise<void> {
+  async write(id: string, source: Readable, onChunk: (chunk: Buffer) => void, key?: Buffer): Promise<void> {
     const file = this.path(id);
+    // SSE-C: hashing sees the plaintext, the disk sees AES-256-CTR.
+    const cipher = key ? encryptor(key, id) : undefined;
     try {
       const tap = new Transform({
         transform(chunk: Buffer, _enc, cb) {
           try {
             onChunk(chunk);
-            cb(null, chunk);
+            cb(null, cipher ? cipher.update(chunk) : chunk);
           } catch (err) {
             cb(err as Error);
           }
@@ -93,8 +96,31 @@ export class BlobStore {
     }
   }
 
-  /** Streams bytes [start, end] (inclusive) of an object made of `segments`. */
-  read(segments: Segment[], start: number, end: number): AsyncGenerator<Buffer> {
+  /**
+   * Copies an object's files into new files re-encrypted from `fromKey` to `toKey` (either may be
+   * absent), one file per segment so part boundaries survive. Streams; returns the new segments.
+   */
+  async recode(segments: Segment[], fromKey: Buffer | undefined, toKey: Buffer | undefined, onChunk: (c: Buffer) => void = () => {}): Promise<Segment[]> {
+    const out: Segment[] = [];
+    try {
+      for (const [id, size] of segments) {
+        if (id === '' || size === 0) {
+          out.push(['', size]);
+          continue;
+        }
+        const copy = this.newId();
+        out.push([copy, size]);
+        await this.write(copy, Readable.from(this.read([[id, size]], 0, size - 1, fromKey)), onChunk, toKey);
+      }
+      return out;
+    } catch (err) {
+      await this.remove(out.map(([id]) => id));
+      throw err;
+    }
+  }
+
+  /** Streams bytes [start, end] (inclusive) of an object made of `segments`, decrypting with `key` (SSE-C). */
+  read(segments: Segment[], start: number, end: number, key?: Buffer): AsyncGenerator<Buffer> {
     const self = this;
     return (async function* () {
       let offset = 0;
@@ -105,7 +131,23 @@ export class BlobStore {
         if (segStart > end) break;
         const from = Math.max(start, segStart) - segStart;
         const to = Math.min(end, offset - 1) - segStart;
-        yield* createReadStream(self.path(id), { start: from, end: to, highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>;
+        if (!key) {
+          yield* createReadStream(self.path(id), { start: from, end: to, highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>;
+          continue;
+        }
+        // CTR: start at the block holding `from` and drop the bytes before it.
+        const aligned = from - (from % 16);
+        const decipher = decryptorAt(key, id, aligned);
+        let skip = from - aligned;
+        for await (const chunk of createReadStream(self.path(id), { start: aligned, end: to, highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+          let plain = decipher.update(chunk);
+          if (skip > 0) {
+            const n = Math.min(skip, plain.length);
+            plain = plain.subarray(n);
+            skip -= n;
+          }
+          if (plain.length) yield plain;
+        }
       }
     })();
   }
