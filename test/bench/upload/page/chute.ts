@@ -1,5 +1,5 @@
 // Chute's engine (@chute/uploader): worker-hashed, parallel parts, full-object CRC64NVME.
-import { ChuteEngine, MemoryRecordStore } from '@chute/uploader';
+import { ChuteEngine, defaultPoolSize, MemoryRecordStore } from '@chute/uploader';
 import { measure, theFile } from './common.js';
 
 interface Opts {
@@ -24,7 +24,7 @@ async function run(o: Opts) {
       const result = await engine.upload(theFile());
       return {
         key: result.key,
-        detail: { verifiedBy: result.verifiedBy.algorithm, peakInFlight: engine.inFlight.peak, sentParts: result.sentParts },
+        detail: { verifiedBy: result.verifiedBy.algorithm, peakInFlight: engine.inFlight.peak, sentParts: result.sentParts, poolSize: defaultPoolSize() },
       };
     } finally {
       engine.destroy();
