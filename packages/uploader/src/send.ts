@@ -114,7 +114,14 @@ export async function sendWithRecovery(d: UploadDriver, t: SendTarget): Promise<
         continue;
       }
       if (++retries > options.retry.maxRetries) {
-        throw new UploaderError('retries_exhausted', `Sending ${label} failed ${retries} times: ${err.message}.`, {
+        // Browsers hide why a request failed; the usual causes are worth naming.
+        const hint =
+          err.failure.kind === 'network'
+            ? ` The bucket could not be reached, or its CORS rules do not allow this page's origin${
+                typeof location === 'undefined' ? '' : ` (${location.origin})`
+              } with the PUT method and the content-md5 header.`
+            : '';
+        throw new UploaderError('retries_exhausted', `Sending ${label} failed ${retries} times: ${err.message}.${hint}`, {
           cause: err,
         });
       }
