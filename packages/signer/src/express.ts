@@ -21,11 +21,6 @@ export function chuteRouter(signer: Signer): RequestHandler {
     try {
       const base = originOf(req);
       if (base instanceof ChuteError) return sendError(res, base);
-      const headers = new Headers();
-      for (const [k, v] of Object.entries(req.headers)) {
-        if (v === undefined) continue;
-        for (const value of Array.isArray(v) ? v : [v]) headers.append(k, value);
-      }
       const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
       // Small bodies with a declared length (every JSON call) are read at once: much cheaper than a
       // web stream per request. Others stream, and the core cuts them off at its limit.
@@ -34,6 +29,11 @@ export function chuteRouter(signer: Signer): RequestHandler {
       const body = !hasBody ? undefined : declared >= 0 && declared <= SMALL_BODY ? await readSmall(req) : bodyOf(req, read);
       let request: Request;
       try {
+        const headers = new Headers();
+        for (const [k, v] of Object.entries(req.headers)) {
+          if (v === undefined) continue;
+          for (const value of Array.isArray(v) ? v : [v]) headers.append(k, value);
+        }
         // Concatenated, not resolved: a path like `//other.host/x` must stay a path.
         request = new Request(`${base}${req.url}`, {
           method: req.method,
@@ -41,7 +41,7 @@ export function chuteRouter(signer: Signer): RequestHandler {
           ...(body === undefined ? {} : body instanceof Uint8Array ? { body } : { body, duplex: 'half' }),
         } as RequestInit);
       } catch {
-        // Methods fetch refuses (TRACE, TRACK) or a request target that is no path.
+        // Methods fetch refuses (TRACE), a request target that is no path, a header fetch cannot carry.
         return sendError(res, new ChuteError('bad_request', `${req.method} ${req.url.slice(0, 100)} is not a request this API can read.`));
       }
       const response = await signer.fetch(request, { ...(req.ip ? { ip: req.ip } : {}), baseUrl: base + req.baseUrl });
