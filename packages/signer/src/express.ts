@@ -45,20 +45,19 @@ export function chuteRouter(signer: Signer): RequestHandler {
         return sendError(res, new ChuteError('bad_request', `${req.method} ${req.url.slice(0, 100)} is not a request this API can read.`));
       }
       const response = await signer.fetch(request, { ...(req.ip ? { ip: req.ip } : {}), baseUrl: base + req.baseUrl });
+      // A body the core did not read to the end (413, 401, 405…) is read and dropped before the
+      // answer, up to DRAIN_LIMIT: a client still sending when the socket closes may lose the answer
+      // (EPIPE/ECONNRESET), and a keep-alive answer on a socket that is then reset breaks the
+      // client's next request. Beyond the limit (or a stalled body) the answer says `Connection:
+      // close` and Node closes the socket once it is sent.
+      const complete = !hasBody || (await finishBody(req, read, declared));
       res.status(response.status);
       response.headers.forEach((value, key) => {
         res.setHeader(key, value);
       });
-      // A body the core refused unread (413, 401, 405…): if the rest is small and of known length it
-      // is drained after the response and the connection is kept; otherwise the response says
-      // `Connection: close` and Node closes the socket once it is sent. Never a keep-alive answer on
-      // a socket that is then destroyed (the client's next request on it would fail).
-      if (hasBody && !req.complete) {
-        const rest = declared - read.bytes;
-        const keep = rest >= 0 && rest <= DRAIN_LIMIT && !res.hasHeader('connection');
-        if (!keep) res.setHeader('connection', 'close');
-        // Closing too: reading on (discarding) until Node closes the socket makes a reset less likely.
-        res.once('finish', () => drain(req, read));
+      if (!complete) {
+        res.setHeader('connection', 'close');
+        res.once('finish', () => req.resume());
       }
       if (!response.body) return void res.end();
       // Stream the body with back-pressure (cheaper than Readable.fromWeb + pipe for small bodies).
@@ -89,7 +88,7 @@ interface BodyState {
 /**
  * The request body as a web stream with back-pressure. Unlike `Readable.toWeb`, cancelling it
  * (the core refusing an oversized body) only stops reading; it does not destroy the socket, so
- * the error response still reaches the client (the rest is drained once it is sent).
+ * the error response still reaches the client (the rest is read and dropped by `finishBody`).
  */
 function bodyOf(req: ExpressRequest, read: BodyState): ReadableStream<Uint8Array> {
   let done = false;
@@ -164,10 +163,34 @@ function sendError(res: ExpressResponse, err: ChuteError): void {
   res.end(JSON.stringify(err.toBody()));
 }
 
-/** Up to this much unread body (of declared length) is discarded to keep the connection; beyond it, it is closed. */
+/** Up to this much unread body is read and dropped to keep the connection; beyond it, it is closed. */
 const DRAIN_LIMIT = 1024 * 1024;
+/** A client that stops sending its body mid-way gets its answer (and a close) after this long. */
+const DRAIN_MS = 5000;
 
-function drain(req: ExpressRequest, read: BodyState): void {
+/** Reads and drops what is left of the body; true when it ended (the connection can carry another request). */
+function finishBody(req: ExpressRequest, read: BodyState, declared: number): Promise<boolean> {
   read.discard = true;
-  if (!req.complete) req.resume();
+  if (req.complete) return Promise.resolve(true);
+  if (declared - read.bytes > DRAIN_LIMIT) return Promise.resolve(false);
+  const start = read.bytes;
+  return new Promise((resolve) => {
+    const finish = (ended: boolean) => {
+      clearTimeout(timer);
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('close', onEnd);
+      if (!ended) req.pause();
+      resolve(ended);
+    };
+    const onData = () => {
+      if (read.bytes - start > DRAIN_LIMIT) finish(false);
+    };
+    const onEnd = () => finish(req.complete);
+    const timer = setTimeout(() => finish(false), DRAIN_MS);
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.once('close', onEnd);
+    req.resume();
+  });
 }

@@ -78,12 +78,29 @@ describe('a refused body never leaves a broken keep-alive connection', () => {
     agent.destroy();
   });
 
-  test('a refused chunked body of unknown length closes the connection; the next request works', async () => {
+  test('a refused chunked body: read to its end when small (connection kept), closed when over 1 MiB', async () => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    const refused = await request(agent, 'PUT', '/api/uploads', { authorization: AUTH }, Buffer.alloc(100 * 1024, 0x20));
-    expect([refused.status, codeOf(refused), refused.headers.connection]).toEqual([405, 'method_not_allowed', 'close']);
+    const small = await request(agent, 'PUT', '/api/uploads', { authorization: AUTH }, Buffer.alloc(100 * 1024, 0x20));
+    expect([small.status, codeOf(small), small.headers.connection]).toEqual([405, 'method_not_allowed', 'keep-alive']);
+    const next = await request(agent, 'GET', '/api/uploads', { authorization: AUTH });
+    expect([next.status, next.port]).toEqual([200, small.port]);
+    const big = await request(agent, 'PUT', '/api/uploads', { authorization: AUTH }, Buffer.alloc(3 * 1024 * 1024, 0x20));
+    expect([big.status, codeOf(big), big.headers.connection]).toEqual([405, 'method_not_allowed', 'close']);
     expect((await request(agent, 'GET', '/api/uploads', { authorization: AUTH })).status).toBe(200);
     agent.destroy();
+  });
+
+  test('fetch (undici) streaming a body the signer refuses gets the answer, not EPIPE', async () => {
+    for (let i = 0; i < 5; i++) {
+      const body = new ReadableStream({
+        start(c) {
+          for (let j = 0; j < 32; j++) c.enqueue(new Uint8Array(16 * 1024).fill(32));
+          c.close();
+        },
+      });
+      const r = await fetch(`${app.base}/api/uploads`, { method: 'POST', headers: { authorization: AUTH }, body, duplex: 'half' } as RequestInit);
+      expect(r.status).toBe(413);
+    }
   });
 
   test('raw socket: a client still owing 3 MB gets the whole 413 and then the end of the connection (no hang)', async () => {
