@@ -183,7 +183,7 @@ export async function runMultipart(
     ),
   );
   const verifiedBy = verify(completed, local);
-  await ctx.store.delete(d.fingerprint);
+  await ctx.store.delete(d.fingerprint).catch(() => undefined);
   const location = (parts[0]?.signed?.url ?? '').split('?')[0] ?? '';
   return { key: completed.key, location, etag: completed.etag, size: completed.size, verifiedBy, keptParts: kept, sentParts: sent };
 }
@@ -191,7 +191,7 @@ export async function runMultipart(
 /** Reuses the stored record for this file (verified resume) or creates a new multipart upload. */
 async function openUpload(d: UploadDriver): Promise<{ record: UploadRecord; stored: Map<number, StoredPart> }> {
   const { ctx, file, fingerprint } = d;
-  const existing = await ctx.store.get(fingerprint);
+  const existing = await ctx.store.get(fingerprint).catch(() => undefined);
   if (existing && existing.size === file.size && existing.tokenExpiresAt > ctx.clock.now() + 60_000) {
     const stored = await listStoredParts(d, existing);
     if (stored) return { record: existing, stored };
@@ -216,7 +216,8 @@ async function openUpload(d: UploadDriver): Promise<{ record: UploadRecord; stor
     throw new UploaderError('bad_response', 'The upload service answered a multipart create with a single PUT.');
   }
   const record = recordOf(d, created);
-  await ctx.store.put(record);
+  // A full or blocked storage only costs resumability, never the upload.
+  await ctx.store.put(record).catch(() => undefined);
   return { record, stored: new Map() };
 }
 

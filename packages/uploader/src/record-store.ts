@@ -46,28 +46,36 @@ export class MemoryRecordStore implements RecordStore {
 
 const STORE = 'uploads';
 
+/**
+ * Records in IndexedDB. If the database cannot be opened (private modes, blocked storage), the
+ * store degrades to memory: uploads still work, they just cannot resume after a reload.
+ */
 export class IndexedDbRecordStore implements RecordStore {
-  readonly #db: Promise<IDBPDatabase>;
+  readonly #db: Promise<IDBPDatabase | MemoryRecordStore>;
 
   constructor(name = 'chute-uploads') {
     this.#db = openDB(name, 1, {
       upgrade(db) {
         db.createObjectStore(STORE, { keyPath: 'fingerprint' });
       },
-    });
+    }).catch(() => new MemoryRecordStore());
   }
 
   async get(fp: string): Promise<UploadRecord | undefined> {
-    return (await this.#db).get(STORE, fp);
+    const db = await this.#db;
+    return db instanceof MemoryRecordStore ? db.get(fp) : db.get(STORE, fp);
   }
   async put(record: UploadRecord): Promise<void> {
-    await (await this.#db).put(STORE, record);
+    const db = await this.#db;
+    await (db instanceof MemoryRecordStore ? db.put(record) : db.put(STORE, record));
   }
   async delete(fp: string): Promise<void> {
-    await (await this.#db).delete(STORE, fp);
+    const db = await this.#db;
+    await (db instanceof MemoryRecordStore ? db.delete(fp) : db.delete(STORE, fp));
   }
   async list(): Promise<UploadRecord[]> {
-    return (await this.#db).getAll(STORE);
+    const db = await this.#db;
+    return db instanceof MemoryRecordStore ? db.list() : db.getAll(STORE);
   }
 }
 

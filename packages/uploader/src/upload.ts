@@ -105,7 +105,7 @@ export class Upload extends Emitter<UploadEvents> {
     try {
       await this.abortRemote?.();
     } finally {
-      if (this.#fingerprint) await this.#ctx.store.delete(this.#fingerprint);
+      if (this.#fingerprint) await this.#ctx.store.delete(this.#fingerprint).catch(() => undefined);
     }
   }
 

@@ -202,4 +202,17 @@ describe('engine (fake bucket + signer)', () => {
     await expect(upload.start()).rejects.toMatchObject({ code });
     expect(upload.state.error?.message).toMatch(sentence);
   });
+
+  test('a record store that fails (storage blocked or full) costs resumability, not the upload', async () => {
+    const broken = {
+      get: async () => Promise.reject(new Error('blocked')),
+      put: async () => Promise.reject(new Error('QuotaExceededError')),
+      delete: async () => Promise.reject(new Error('blocked')),
+      list: async () => Promise.reject(new Error('blocked')),
+    };
+    const { backend, engine } = setup({ store: broken });
+    const bytes = randomBytes(11 * MiB);
+    const result = await engine.upload(fileOf(bytes));
+    expect(sha(backend.objects.get(result.key) as Uint8Array)).toBe(sha(bytes));
+  });
 });
