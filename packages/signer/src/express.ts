@@ -164,7 +164,7 @@ function sendError(res: ExpressResponse, err: ChuteError): void {
 }
 
 /** Up to this much unread body is read and dropped to keep the connection; beyond it, it is closed. */
-const DRAIN_LIMIT = 1024 * 1024;
+const DRAIN_LIMIT = 8 * 1024 * 1024;
 /** A client that stops sending its body mid-way gets its answer (and a close) after this long. */
 const DRAIN_MS = 5000;
 
