@@ -85,6 +85,11 @@ export async function runMultipart(
       const p = parts[s.partNumber - 1];
       if (p) p.signed = signedTarget(s.url, s.headers, s.expiresAt, now, options.urlExpiryMarginMs);
     }
+    // Never loop on a signer that leaves a part out.
+    const missing = batch.find((p) => !fresh(p));
+    if (missing) {
+      throw new UploaderError('bad_response', `The upload service did not sign part ${missing.partNumber} (or signed it already expired).`);
+    }
   };
   const signedFor = async (p: Part): Promise<SignedTarget> => {
     while (!fresh(p)) {

@@ -14,7 +14,11 @@ export interface SignedTarget {
   staleAtMs: number;
 }
 
-/** A signed target from the signer's answer, as of `now`. */
+/**
+ * A signed target from the signer's answer, received at local time `now`. The URL's lifetime is
+ * read from the URL itself (`X-Amz-Expires`), so a client clock that is off by minutes neither
+ * keeps expired URLs nor throws fresh ones away; `expiresAt` (signer clock) is the fallback.
+ */
 export function signedTarget(
   url: string,
   headers: Record<string, string>,
@@ -22,8 +26,15 @@ export function signedTarget(
   now: number,
   marginMs: number,
 ): SignedTarget {
-  const expiresAtMs = Date.parse(expiresAt);
-  const margin = Math.min(marginMs, Math.max(0, (expiresAtMs - now) / 2));
+  let lifetimeMs = Date.parse(expiresAt) - now;
+  try {
+    const expires = Number(new URL(url).searchParams.get('X-Amz-Expires'));
+    if (Number.isFinite(expires) && expires > 0) lifetimeMs = expires * 1000;
+  } catch {
+    // Not an absolute URL: keep the signer's expiresAt.
+  }
+  const expiresAtMs = now + lifetimeMs;
+  const margin = Math.min(marginMs, Math.max(0, lifetimeMs / 2));
   return { url, headers, expiresAtMs, staleAtMs: expiresAtMs - margin };
 }
 
@@ -53,11 +64,15 @@ export async function sendWithRecovery(d: UploadDriver, t: SendTarget): Promise<
   const label = t.partNumber === undefined ? 'file' : `part ${t.partNumber}`;
   for (;;) {
     await d.gate();
-    const req = await d.signerCall(`sign ${label}`, () => t.signed());
     let release: (() => void) | undefined;
+    let sending = false;
+    let req: SignedTarget | undefined;
     try {
       release = await ctx.slots.acquire(d.signal);
+      // The URL is checked once the slot is ours: waiting for a slot can outlast a short URL.
+      req = await d.signerCall(`sign ${label}`, () => t.signed());
       sends++;
+      sending = true;
       ctx.inFlight.current++;
       ctx.inFlight.peak = Math.max(ctx.inFlight.peak, ctx.inFlight.current);
       if (t.partNumber !== undefined) d.emitEvent('part-start', t.partNumber);
@@ -92,7 +107,7 @@ export async function sendWithRecovery(d: UploadDriver, t: SendTarget): Promise<
         await d.waitOnline().catch(() => undefined);
         continue;
       }
-      const expired = clock.now() >= req.expiresAtMs;
+      const expired = clock.now() >= (req?.expiresAtMs ?? 0);
       const action = classifyFailure(err.failure, expired);
       if (action === 'fail') {
         throw new UploaderError('part_rejected', `The bucket refused ${label}: ${err.message}.`, { cause: err });
@@ -135,10 +150,8 @@ export async function sendWithRecovery(d: UploadDriver, t: SendTarget): Promise<
       d.emitEvent('retry', { ...partOf(t), attempt: retries, reason, delayMs });
       await clock.sleep(delayMs, d.signal).catch(() => undefined);
     } finally {
-      if (release) {
-        release();
-        ctx.inFlight.current--;
-      }
+      release?.();
+      if (sending) ctx.inFlight.current--;
     }
   }
 }
