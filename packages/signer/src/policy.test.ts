@@ -36,7 +36,7 @@ describe('keys', () => {
     }
   });
   test('checkIdentity refuses unusable ids', () => {
-    for (const userId of ['', '.', '..', 'x'.repeat(300)]) expect(() => checkIdentity({ userId })).toThrow(ChuteError);
+    for (const userId of ['', '.', '..', 'x'.repeat(300), 'a\ud800', '\udc00']) expect(() => checkIdentity({ userId })).toThrow(ChuteError);
   });
 });
 

@@ -1,4 +1,4 @@
-import { objectKeySchema } from '@chute/protocol';
+import { isWellFormed, objectKeySchema } from '@chute/protocol';
 import { ChuteError } from './errors.js';
 import type { Identity } from './auth.js';
 import type { Limits } from './config.js';
@@ -11,7 +11,8 @@ export function defaultUserPrefix(identity: Identity): string {
 /** Rejects user ids that would make a confusing or shared prefix. */
 export function checkIdentity(identity: Identity): Identity {
   const id = identity.userId;
-  if (typeof id !== 'string' || id.length === 0 || id.length > 256 || id === '.' || id === '..') {
+  // A lone surrogate has no UTF-8 form: encodeURIComponent (the prefix) would throw (a 500).
+  if (typeof id !== 'string' || id.length === 0 || id.length > 256 || id === '.' || id === '..' || !isWellFormed(id)) {
     throw new ChuteError('unauthorized', 'The credentials name no usable user id.');
   }
   return identity;
