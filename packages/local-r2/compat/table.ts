@@ -17,6 +17,8 @@ export interface SeedRow {
 export interface Proof {
   /** `file > test title`, file relative to the package. */
   tests: string[];
+  /** What local-r2 does, when it is not simply what R2's mark says. */
+  local?: string;
   note?: string;
 }
 
@@ -80,7 +82,7 @@ export function renderTable(seed: SeedRow[], proofs: Record<string, Proof>): str
   ];
   for (const row of seed) {
     const p = proofs[row.name];
-    const local = row.implemented ? '✅' : '501 NotImplemented';
+    const local = p?.local ?? (row.implemented ? '✅' : '501 NotImplemented');
     const tests = (p?.tests ?? []).map((t) => `\`${cell(t)}\``).join('<br>');
     const note = p?.note ? ` ${cell(p.note)}` : '';
     lines.push(`| ${row.level} | ${row.name} | ${row.implemented ? '✅' : '❌'} | ${local}${note} | ${tests} |`);
@@ -97,8 +99,8 @@ export async function load() {
 
 /** The README with its table section replaced (appended when the markers are absent). */
 export function withTable(readme: string, table: string): string {
-  const a = readme.indexOf(START);
-  const b = readme.indexOf(END);
+  const a = readme.indexOf('<!-- compat:start');
+  const b = a === -1 ? -1 : readme.indexOf(END, a);
   if (a === -1 || b === -1) return `${readme.trimEnd()}\n\n## Compatibility with R2's S3 operation table\n\n${table}\n`;
   return readme.slice(0, a) + table + readme.slice(b + END.length);
 }
