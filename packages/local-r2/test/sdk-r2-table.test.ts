@@ -48,6 +48,11 @@ describe('R2 operation table with @aws-sdk/client-s3', () => {
       expect(await q({ IfModifiedSince: past })).toBe(200);
       expect(await q({ IfUnmodifiedSince: past })).toBe(412);
       expect(await q({ IfUnmodifiedSince: future })).toBe(200);
+      // S3's precedence: a true If-Match overrides a false If-Unmodified-Since, a false
+      // If-None-Match overrides a true If-Modified-Since.
+      expect(await q({ IfMatch: etag, IfUnmodifiedSince: past })).toBe(200);
+      expect(await q({ IfNoneMatch: '"0000"', IfModifiedSince: future })).toBe(200);
+      expect(await q({ IfNoneMatch: `"0000", ${etag}` })).toBe(304);
     }
   });
 
@@ -232,6 +237,8 @@ describe('R2 operation table with @aws-sdk/client-s3', () => {
       ObjectLockLegalHoldStatus: 'ON',
       RequestPayer: 'requester',
       ExpectedBucketOwner: '123456789012',
+      ServerSideEncryption: 'AES256',
+      WebsiteRedirectLocation: '/elsewhere',
     } as const;
     await h.s3.send(new PutObjectCommand({ Bucket: B, Key: 'ign/put', Body: 'x', ...ignored }));
     const { UploadId } = await h.s3.send(new CreateMultipartUploadCommand({ Bucket: B, Key: 'ign/mp', ...ignored }));

@@ -56,6 +56,22 @@ describe('SSE-C with @aws-sdk/client-s3', () => {
     const head = await h.s3.send(new HeadObjectCommand({ Bucket: 'test', Key: 'enc/a', ...ssec(KEY) }));
     expect(head.ContentLength).toBe(body.length);
     expect(head.ETag).toBe(`"${md5hex(body)}"`);
+    // The key verifier is private: no response carries it.
+    const raw = await signedFetch(h.r2.endpoint, {
+      method: 'HEAD',
+      path: '/test/enc/a',
+      headers: {
+        'x-amz-server-side-encryption-customer-algorithm': 'AES256',
+        'x-amz-server-side-encryption-customer-key': KEY.toString('base64'),
+        'x-amz-server-side-encryption-customer-key-md5': Buffer.from(md5hex(KEY), 'hex').toString('base64'),
+      },
+    });
+    expect(raw.status).toBe(200);
+    expect([...raw.headers.keys()].filter((k) => k.startsWith('x-local-r2'))).toEqual([]);
+    // The SDK's default client sends aws-chunked bodies with a CRC32 trailer: decoded, then encrypted.
+    await h.s3Default.send(new PutObjectCommand({ Bucket: 'test', Key: 'enc/chunked', Body: body, ...ssec(KEY) }));
+    const chunked = await h.s3.send(new GetObjectCommand({ Bucket: 'test', Key: 'enc/chunked', Range: 'bytes=99999-', ...ssec(KEY) }));
+    expect((await bytesOf(chunked.Body)).equals(body.subarray(99_999))).toBe(true);
   });
 
   it('refuses SSE-C reads without the key (400 InvalidRequest), with a wrong key (403 AccessDenied), and keys on plain objects (400)', async () => {
