@@ -7,18 +7,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
-import { createRequire } from 'node:module';
-import type { S3Client as S3ClientType } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  ListMultipartUploadsCommand,
+  ListPartsCommand,
+  PutBucketCorsCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { startLocalR2 } from '@chute/local-r2';
 import { ALL_CHECKSUM_HEADERS } from '@chute/protocol';
 import type { Limits } from '@chute/signer';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 
-// Loaded through Node's own require: Vite's resolver (Vitest's root config keeps the `module`
-// condition) would pick the SDK's extensionless dist-es, which Node cannot import.
-const { GetObjectCommand, ListMultipartUploadsCommand, ListPartsCommand, PutBucketCorsCommand, S3Client } = createRequire(import.meta.url)(
-  '@aws-sdk/client-s3',
-) as typeof import('@aws-sdk/client-s3');
 
 export const BUCKET = 'e2e';
 const CREDS = { accessKeyId: 'chute-e2e', secretAccessKey: 'chute-e2e-secret-access-key-0123456789' };
@@ -34,7 +34,7 @@ export interface StackOptions {
 
 export interface Stack {
   origin: string;
-  s3: S3ClientType;
+  s3: S3Client;
   proxy?: TcpProxy;
   /** Stops the signer's HTTP server (connections cut) and starts a fresh signer on the same port. */
   restartSigner(downMs: number): Promise<void>;
