@@ -9,35 +9,50 @@ import type { Ctx } from './http/context.js';
 
 type Handler = (ctx: Ctx) => void | Promise<void>;
 
-/** Sub-resources R2 does not implement: answer 501 instead of mistaking them for a plain GET/PUT. */
-const UNSUPPORTED = [
-  'acl',
-  'policy',
-  'policyStatus',
-  'tagging',
-  'versioning',
-  'versions',
-  'website',
-  'logging',
-  'notification',
-  'replication',
-  'encryption',
-  'object-lock',
-  'retention',
-  'legal-hold',
-  'torrent',
-  'restore',
-  'select',
-  'accelerate',
-  'analytics',
-  'inventory',
-  'metrics',
-  'intelligent-tiering',
-  'ownershipControls',
-  'publicAccessBlock',
-  'requestPayment',
-  'attributes',
-];
+/**
+ * Sub-resources R2 does not implement, with the operation name R2 puts in its 501 message
+ * ("PutObjectTagging not implemented"); answered before they can be mistaken for a plain GET/PUT.
+ */
+const UNSUPPORTED: Record<string, string> = {
+  acl: 'Acl',
+  policy: 'Policy',
+  policyStatus: 'PolicyStatus',
+  tagging: 'Tagging',
+  versioning: 'Versioning',
+  versions: 'ListObjectVersions',
+  website: 'Website',
+  logging: 'Logging',
+  notification: 'NotificationConfiguration',
+  replication: 'Replication',
+  encryption: 'Encryption',
+  'object-lock': 'ObjectLockConfiguration',
+  retention: 'ObjectRetention',
+  'legal-hold': 'ObjectLegalHold',
+  torrent: 'ObjectTorrent',
+  restore: 'RestoreObject',
+  select: 'SelectObjectContent',
+  accelerate: 'AccelerateConfiguration',
+  analytics: 'AnalyticsConfiguration',
+  inventory: 'InventoryConfiguration',
+  metrics: 'MetricsConfiguration',
+  'intelligent-tiering': 'IntelligentTieringConfiguration',
+  ownershipControls: 'OwnershipControls',
+  publicAccessBlock: 'PublicAccessBlock',
+  requestPayment: 'RequestPayment',
+  attributes: 'ObjectAttributes',
+};
+const VERBS: Record<string, string> = { GET: 'Get', PUT: 'Put', DELETE: 'Delete', HEAD: 'Head', POST: 'Post' };
+const LISTABLE = new Set(['analytics', 'inventory', 'metrics', 'intelligent-tiering']);
+
+/** S3's name for a request on an unsupported sub-resource, e.g. GetBucketAcl, PutObjectTagging. */
+function operationName(ctx: Ctx, sub: string): string {
+  const base = UNSUPPORTED[sub] as string;
+  if (['versions', 'restore', 'select'].includes(sub)) return base;
+  const verb = VERBS[ctx.method] ?? ctx.method;
+  if (base.startsWith('Object') || base === 'PublicAccessBlock') return verb + base;
+  if (ctx.method === 'GET' && ctx.key === undefined && LISTABLE.has(sub) && ctx.query.id === undefined) return `ListBucket${base}s`;
+  return `${verb}${ctx.key === undefined ? 'Bucket' : 'Object'}${base}`;
+}
 
 const has = (ctx: Ctx, name: string) => ctx.query[name] !== undefined;
 
@@ -98,8 +113,10 @@ function objectRoute(ctx: Ctx): Handler {
 export function route(ctx: Ctx): Handler {
   // GetBucketEncryption is R2's one implemented member of the 'encryption' sub-resource.
   if (ctx.method === 'GET' && ctx.key === undefined && ctx.bucket !== undefined && has(ctx, 'encryption')) return buckets.getBucketEncryption;
-  for (const name of UNSUPPORTED)
-    if (has(ctx, name)) throw new S3Error('NotImplemented', `The '${name}' sub-resource is not implemented by R2.`);
+  for (const name of Object.keys(UNSUPPORTED)) if (has(ctx, name)) throw new S3Error('NotImplemented', `${operationName(ctx, name)} not implemented`);
+  // R2 refuses object tags outright (observed: "Header 'x-amz-tagging' with value 'a=b' not implemented").
+  const tagging = ctx.headers['x-amz-tagging'];
+  if (typeof tagging === 'string') throw new S3Error('NotImplemented', `Header 'x-amz-tagging' with value '${tagging}' not implemented`);
   if (ctx.bucket === undefined) {
     if (ctx.method === 'GET') return buckets.listBuckets;
     return notAllowed();

@@ -92,11 +92,12 @@ describe('R2 operation table with Debian awscli v2', () => {
     expect(await awsFails('s3api', 'copy-object', '--bucket', 'test', '--key', 'cli/x', '--copy-source', 'test/cli/missing')).toContain('NoSuchKey');
   });
 
-  it('awscli: location, encryption, ListObjects v1, quiet DeleteObjects, ignored ACL/tagging headers, ❌ operations → NotImplemented', async () => {
+  it('awscli: location, encryption, ListObjects v1, quiet DeleteObjects, ignored ACL header, tagging and ❌ operations → NotImplemented', async () => {
     expect((await aws('s3api', 'get-bucket-location', '--bucket', 'test')).LocationConstraint).toBe('auto');
     const enc = (await aws('s3api', 'get-bucket-encryption', '--bucket', 'test')) as { ServerSideEncryptionConfiguration: { Rules: { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: string } }[] } };
     expect(enc.ServerSideEncryptionConfiguration.Rules[0]?.ApplyServerSideEncryptionByDefault.SSEAlgorithm).toBe('AES256');
-    await aws('s3api', 'put-object', '--bucket', 'test', '--key', 'cli/l/a', '--acl', 'public-read', '--tagging', 'a=b', '--expected-bucket-owner', '1');
+    await aws('s3api', 'put-object', '--bucket', 'test', '--key', 'cli/l/a', '--acl', 'public-read', '--expected-bucket-owner', '1');
+    expect(await awsFails('s3api', 'put-object', '--bucket', 'test', '--key', 'cli/l/t', '--tagging', 'a=b')).toContain('NotImplemented');
     await aws('s3api', 'put-object', '--bucket', 'test', '--key', 'cli/l/b');
     const v1 = (await aws('s3api', 'list-objects', '--bucket', 'test', '--prefix', 'cli/l/', '--max-keys', '1', '--no-paginate')) as { Contents: { Key: string }[]; IsTruncated: boolean };
     expect([v1.Contents.map((c) => c.Key), v1.IsTruncated]).toEqual([['cli/l/a'], true]);
@@ -133,7 +134,7 @@ describe('R2 operation table with boto3 (Debian python3-boto3)', () => {
   it('boto3: GetBucketLocation, GetBucketEncryption, ListObjects v1, quiet DeleteObjects, ❌ operations → 501', () => {
     expect(results.buckets_lists_deletes_and_501s).toBe('ok');
   });
-  it('boto3: ACL, tagging, object lock, request payer and expected bucket owner headers are ignored', () => {
+  it('boto3: ACL, object lock, request payer and expected bucket owner headers are ignored; x-amz-tagging → 501', () => {
     expect(results.ignored_headers).toBe('ok');
   });
 });

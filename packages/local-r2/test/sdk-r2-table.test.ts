@@ -118,13 +118,13 @@ describe('R2 operation table with @aws-sdk/client-s3', () => {
     expect((await h.s3.send(new HeadObjectCommand({ Bucket: B, Key: 'sniff.txt' }))).ContentType).toBe('text/plain');
   });
 
-  it('storage classes STANDARD and STANDARD_IA on PutObject, CreateMultipartUpload and CopyObject; others → InvalidStorageClass', async () => {
+  it('storage classes STANDARD and STANDARD_IA on PutObject, CreateMultipartUpload and CopyObject; others → 501 as on R2', async () => {
     await h.s3.send(new PutObjectCommand({ Bucket: B, Key: 'sc/ia', Body: 'x', StorageClass: 'STANDARD_IA' }));
     expect((await h.s3.send(new HeadObjectCommand({ Bucket: B, Key: 'sc/ia' }))).StorageClass).toBe('STANDARD_IA');
     await h.s3.send(new PutObjectCommand({ Bucket: B, Key: 'sc/std', Body: 'x', StorageClass: 'STANDARD' }));
     expect((await h.s3.send(new HeadObjectCommand({ Bucket: B, Key: 'sc/std' }))).StorageClass).toBeUndefined();
-    expect(await codeOf(h.s3.send(new PutObjectCommand({ Bucket: B, Key: 'sc/x', Body: 'x', StorageClass: 'GLACIER' })))).toBe('InvalidStorageClass');
-    expect(await codeOf(h.s3.send(new CreateMultipartUploadCommand({ Bucket: B, Key: 'sc/x', StorageClass: 'DEEP_ARCHIVE' })))).toBe('InvalidStorageClass');
+    expect(await codeOf(h.s3.send(new PutObjectCommand({ Bucket: B, Key: 'sc/x', Body: 'x', StorageClass: 'GLACIER' })))).toBe('NotImplemented');
+    expect(await codeOf(h.s3.send(new CreateMultipartUploadCommand({ Bucket: B, Key: 'sc/x', StorageClass: 'DEEP_ARCHIVE' })))).toBe('NotImplemented');
     const { UploadId } = await h.s3.send(new CreateMultipartUploadCommand({ Bucket: B, Key: 'sc/mp', StorageClass: 'STANDARD_IA' }));
     const p = await h.s3.send(new UploadPartCommand({ Bucket: B, Key: 'sc/mp', UploadId, PartNumber: 1, Body: 'y' }));
     await h.s3.send(new CompleteMultipartUploadCommand({ Bucket: B, Key: 'sc/mp', UploadId, MultipartUpload: { Parts: [{ ETag: p.ETag, PartNumber: 1 }] } }));
@@ -227,11 +227,10 @@ describe('R2 operation table with @aws-sdk/client-s3', () => {
     expect(await codeOf(h.s3.send(new GetBucketEncryptionCommand({ Bucket: 'no-such-bucket' })))).toBe('NoSuchBucket');
   });
 
-  it('ignores the headers R2 ignores (ACL, tagging, object lock, request payer, expected bucket owner)', async () => {
+  it('ignores the headers R2 ignores (ACL, object lock, request payer, expected bucket owner, SSE-S3, website redirect); refuses x-amz-tagging with 501 as R2 does', async () => {
     const ignored = {
       ACL: 'public-read',
       GrantRead: 'id=x',
-      Tagging: 'a=b',
       ObjectLockMode: 'GOVERNANCE',
       ObjectLockRetainUntilDate: new Date(Date.now() + 86400_000),
       ObjectLockLegalHoldStatus: 'ON',
@@ -249,6 +248,10 @@ describe('R2 operation table with @aws-sdk/client-s3', () => {
     const got = await h.s3.send(new GetObjectCommand({ Bucket: B, Key: 'ign/copy', RequestPayer: 'requester', ExpectedBucketOwner: '1' }));
     expect((await bytesOf(got.Body)).toString()).toBe('x');
     await h.s3.send(new HeadBucketCommand({ Bucket: B, ExpectedBucketOwner: '1' }));
+    // Object tags are the exception: R2 answers 501 with this message (seen on a real bucket).
+    const tagged = await h.s3.send(new PutObjectCommand({ Bucket: B, Key: 'ign/tag', Body: 'x', Tagging: 'a=b' })).catch((e: Error) => e);
+    expect([(tagged as Error).name, (tagged as Error).message]).toEqual(['NotImplemented', "Header 'x-amz-tagging' with value 'a=b' not implemented"]);
+    expect(await codeOf(h.s3.send(new HeadObjectCommand({ Bucket: B, Key: 'ign/tag' })))).toBe('NotFound');
   });
 });
 
@@ -338,9 +341,10 @@ describe('unimplemented operations', () => {
       expect(Cmd, command).toBeDefined();
       const err = await h.s3.send(new (Cmd as new (i: unknown) => Parameters<typeof h.s3.send>[0])({ Bucket: B, ...input })).then(
         () => undefined,
-        (e: { name: string; $metadata: { httpStatusCode: number } }) => [e.name, e.$metadata.httpStatusCode],
+        (e: { name: string; message: string; $metadata: { httpStatusCode: number } }) => [e.name, e.$metadata.httpStatusCode, e.message],
       );
-      expect(err, name).toEqual(['NotImplemented', 501]);
+      // R2's message names the operation: "PutObjectTagging not implemented".
+      expect(err, name).toEqual(['NotImplemented', 501, `${command.replace(/Command$/, '')} not implemented`]);
     }
   });
 });

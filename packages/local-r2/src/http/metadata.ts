@@ -31,7 +31,8 @@ export function requestMetadata(ctx: Ctx): { headers: Record<string, string>; me
   }
   const sc = h(ctx, 'x-amz-storage-class');
   if (sc !== undefined) {
-    if (!STORAGE_CLASSES.has(sc)) throw new S3Error('InvalidStorageClass', `Storage class '${sc}' is not supported; use STANDARD or STANDARD_IA.`);
+    // R2's answer to any other class (observed for an empty one), in R2's words.
+    if (!STORAGE_CLASSES.has(sc)) throw new S3Error('NotImplemented', `Header 'x-amz-storage-class' with value '${sc}' not implemented`);
     headers['x-amz-storage-class'] = sc;
   }
   const meta: Record<string, string> = {};
