@@ -13,6 +13,9 @@ const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.
 
 const workDir = path.join(here, 'tmp', `run-${process.pid}`);
 mkdirSync(workDir, { recursive: true });
+// A --quick smoke run never overwrites the committed full-run report.
+const outDir = quick ? path.join(here, 'tmp', 'quick') : here;
+mkdirSync(outDir, { recursive: true });
 
 const report: Report = {
   generatedAt: new Date().toISOString(),
@@ -38,11 +41,11 @@ for (const def of sections) {
   section.seconds = (Date.now() - t0) / 1000;
   console.log(`[bench] ${def.id}: ${section.status}${section.reason ? ` (${section.reason})` : ''} in ${section.seconds.toFixed(0)} s`);
   report.sections.push(section);
-  writeReport(report, here);
+  writeReport(report, outDir);
 }
 report.machine.totalSeconds = Math.round((Date.now() - started) / 1000);
-writeReport(report, here);
+writeReport(report, outDir);
 if (existsSync(workDir)) rmSync(workDir, { recursive: true, force: true });
-console.log(`[bench] done in ${report.machine.totalSeconds} s → test/bench/RESULTS.md`);
+console.log(`[bench] done in ${report.machine.totalSeconds} s → ${path.relative(process.cwd(), path.join(outDir, 'RESULTS.md'))}`);
 // Leftover handles (a browser that would not die) must not keep CI waiting.
 process.exit(0);
