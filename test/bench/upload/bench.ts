@@ -166,6 +166,8 @@ export async function benchUpload(ctx: BenchContext): Promise<Omit<Section, 'id'
         ms = r.ms;
         storedKey = r.key;
         if (client === 'chute' && typeof r.detail?.poolSize === 'number') chutePool = r.detail.poolSize;
+        // With CRC64NVME on, Chute must have had the store confirm the whole-object checksum.
+        if (client === 'chute' && r.detail?.verifiedBy !== 'CRC64NVME') throw new Error(`chute: verified by ${String(r.detail?.verifiedBy)}, not CRC64NVME`);
         const lt = longTasks.get(`${cond.id}:${client}`) ?? { count: [], ms: [], max: [] };
         lt.count.push(r.longTaskCount);
         lt.ms.push(r.longTaskMs);
