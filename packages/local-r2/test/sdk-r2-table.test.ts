@@ -81,6 +81,7 @@ describe('R2 operation table with @aws-sdk/client-s3', () => {
     expect(hd.PartsCount).toBe(2);
     expect(hd.ContentLength).toBe(5 * MiB);
     expect(await statusOf(h.s3.send(new GetObjectCommand({ Bucket: B, Key: 'pn', PartNumber: 3 })))).toBe(416);
+    expect(await codeOf(h.s3.send(new GetObjectCommand({ Bucket: B, Key: 'pn', PartNumber: 3 })))).toBe('InvalidPartNumber');
   });
 
   it('GetObject applies response-* header overrides', async () => {

@@ -116,7 +116,7 @@ function selectRange(ctx: Ctx, obj: ObjectRow): { start: number; end: number; pa
       throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive.');
     const n = Number(partNumber);
     const sizes = obj.parts ?? [obj.size];
-    if (n > sizes.length) throw new S3Error('InvalidRange', 'The requested partnumber is not satisfiable');
+    if (n > sizes.length) throw new S3Error('InvalidPartNumber');
     const start = sizes.slice(0, n - 1).reduce((a, b) => a + b, 0);
     const end = start + (sizes[n - 1] as number) - 1;
     const extra = { 'x-amz-mp-parts-count': sizes.length, 'content-range': `bytes ${start}-${end}/${obj.size}` };
