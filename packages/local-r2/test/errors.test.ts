@@ -7,7 +7,7 @@ import { DEFAULT_CREDENTIALS, startLocalR2 } from '../src/index.js';
 import { b64, client, codeOf, errorOf, type Harness, harness, MiB, random, signedFetch, signRaw } from './helpers.js';
 import { sdk } from './sdk.js';
 
-const { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, UploadPartCommand, ListObjectsV2Command, GetObjectCommand } = sdk;
+const { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, UploadPartCommand, ListObjectsV2Command, GetObjectCommand, PutObjectCommand } = sdk;
 
 let h: Harness;
 beforeAll(async () => {
@@ -273,5 +273,24 @@ describe('aws-chunked bodies over HTTP', () => {
     expect(await chunked('STREAMING-UNSIGNED-PAYLOAD-TRAILER', '3\r\nabc\r\n', 3)).toMatchObject({ status: 400, code: 'IncompleteBody' });
     expect(await chunked('STREAMING-UNSIGNED-PAYLOAD-TRAILER', '5\r\nabcde\r\n0\r\n\r\n', 3)).toMatchObject({ status: 400 });
     expect(await codeOf(h.s3.send(new GetObjectCommand({ Bucket: 'test', Key: 'chunked-bad' })))).toBe('NoSuchKey');
+  });
+
+  it('survives a broken aws-chunked body that a refused request never reads (fuzz: the server used to die)', async () => {
+    // The handler refuses before reading (declared size over the XML cap), then the unread
+    // decoder meets a malformed chunk header: its error must not escape as an unhandled event.
+    await h.s3.send(new PutObjectCommand({ Bucket: 'test', Key: 'before-broken-chunks', Body: 'still here' }));
+    const res = await signedFetch(h.r2.endpoint, {
+      method: 'PUT',
+      path: '/test',
+      query: { lifecycle: '' },
+      payloadHash: 'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
+      headers: { 'content-encoding': 'aws-chunked', 'x-amz-decoded-content-length': String(64 * 1024 * 1024) },
+      body: 'not a chunk header at all\r\n'.repeat(4),
+    });
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+    await new Promise((r) => setTimeout(r, 100));
+    const still = await h.s3.send(new GetObjectCommand({ Bucket: 'test', Key: 'before-broken-chunks' }));
+    expect(await (still.Body as { transformToString(): Promise<string> }).transformToString()).toBe('still here');
   });
 });

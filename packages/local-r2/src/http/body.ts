@@ -35,6 +35,9 @@ export function bodySource(ctx: Ctx): BodySource {
     const withTrailer = mode !== 'streaming-signed' && h(ctx, 'x-amz-trailer') !== undefined;
     const decoder = new AwsChunkedDecoder(signer, withTrailer);
     ctx.req.on('error', (e) => decoder.destroy(e));
+    // A reader sees decoding errors through its own iteration; a handler that refuses the request
+    // without reading the body must not turn a malformed chunk into an unhandled 'error' event.
+    decoder.on('error', () => {});
     ctx.req.pipe(decoder);
     return { stream: decoder, length: Number(decoded), known: true, trailers: () => decoder.trailers };
   }
