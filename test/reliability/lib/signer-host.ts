@@ -2,7 +2,7 @@
 // JSON in CHUTE_SIGNER_HOST_CONFIG. Prints "signer listening on URL" when ready.
 import type { AddressInfo } from 'node:net';
 import { bearerTokens, createSigner, type Limits } from '@chute/signer';
-import { chuteRouter } from '@chute/signer/express';
+import { answerClientErrors, chuteRouter } from '@chute/signer/express';
 import express from 'express';
 import type { SignerHostConfig } from './signer-config.js';
 
@@ -29,5 +29,7 @@ const server = app.listen(config.port ?? 0, '127.0.0.1', () => {
   const { port } = server.address() as AddressInfo;
   console.log(`signer listening on http://127.0.0.1:${port}`);
 });
+// Requests Node's HTTP parser refuses get the signer's JSON errors too, not a bare 400.
+answerClientErrors(server);
 server.keepAliveTimeout = 30_000;
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
