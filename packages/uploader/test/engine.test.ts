@@ -57,6 +57,14 @@ describe('engine (fake bucket + signer)', () => {
     expect(result.sentParts).toBe(7);
   });
 
+  test('parts are queued for hashing in part order (a lane asks for its own part before its read-ahead)', async () => {
+    const { hasher, engine } = setup({ concurrency: 3 });
+    await engine.upload(fileOf(randomBytes(31 * MiB)));
+    const starts = hasher.calls.map((c) => c.start);
+    // The pool hashes FIFO: part 1 queued after the read-ahead would be hashed (and sent) last.
+    expect(starts).toEqual(Array.from({ length: 7 }, (_, i) => i * 5 * MiB));
+  });
+
   test('network errors, 5xx and stalls are retried; an expired URL is re-signed', async () => {
     const { backend, engine } = setup({ stallTimeoutMs: 50 });
     backend.failNext.push(
