@@ -1,4 +1,4 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, hash } from 'node:crypto';
 import { getSigningKey } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, Checksum, SourceData } from '@smithy/types';
 
@@ -40,6 +40,20 @@ const AUTH_PARAMS = new Set([
   'X-Amz-SignedHeaders',
   'X-Amz-Security-Token',
 ]);
+
+interface Layout {
+  names: string[];
+  signedHeaders: string;
+  query: ({ fixed: string } | { own: string; prefix: string })[];
+  lowerOf: Map<string, string>;
+}
+
+/** One-shot SHA-256 (`crypto.hash`, Node 20.12+) where there is one: about twice as fast on short input. */
+const sha256Hex: (s: string) => string =
+  typeof hash === 'function' ? (s) => hash('sha256', s, 'hex') : (s) => createHash('sha256').update(s).digest('hex');
+
+/** SigV4 header value: trimmed, inner runs of white space folded (most values have none). */
+const canonicalValue = (v: string) => (/\s/.test(v) ? v.trim().replace(/\s+/g, ' ') : v);
 
 /** SigV4 URI encoding: RFC 3986 unreserved characters stay, everything else is %XX. */
 const escape = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
@@ -100,7 +114,8 @@ export class TemplatePresigner {
       this.#keys.clear();
       this.#keys.set(id, key);
     }
-    const signingKey = key;
+    // A KeyObject spares createHmac re-importing the key for every URL.
+    const signingKey = createSecretKey(key);
     const scope = `${shortDate}/${this.#region}/s3/aws4_request`;
     const auth: Record<string, string> = {
       'X-Amz-Algorithm': 'AWS4-HMAC-SHA256',
@@ -112,31 +127,47 @@ export class TemplatePresigner {
     };
     const base = new Map(this.#base);
     for (const [k, v] of Object.entries(auth)) base.set(k, `${escape(k)}=${escape(v)}`);
-    // The sorted key order is the same for every call with the same query keys: compute it once.
-    const orders = new Map<string, string[]>();
-    return (method, query, headers) => {
-      const h: Record<string, string> = { host: this.#host };
-      for (const [k, v] of Object.entries(headers)) h[k.toLowerCase()] = v.trim().replace(/\s+/g, ' ');
-      const names = Object.keys(h).sort();
-      const signedHeaders = names.join(';');
-      const own: Record<string, string> = { ...query, 'X-Amz-SignedHeaders': signedHeaders };
-      const ownKeys = Object.keys(own);
-      const sig = ownKeys.join('\n');
-      let order = orders.get(sig);
-      if (!order) {
-        order = [...new Set([...base.keys(), ...ownKeys])].sort();
-        orders.set(sig, order);
+    const stringToSignHead = `AWS4-HMAC-SHA256\n${longDate}\n${scope}\n`;
+    // The parts of one batch share their header names and query keys: sort the headers and
+    // order the canonical query once per shape, not once per URL.
+    const layouts = new Map<string, Layout>();
+    const layoutOf = (headerNames: string[], queryKeys: string[]): Layout => {
+      const id = `${headerNames.join(';')}\n${queryKeys.join('\n')}`;
+      let layout = layouts.get(id);
+      if (!layout) {
+        const lower = headerNames.map((n) => n.toLowerCase());
+        const names = [...new Set(['host', ...lower])].sort();
+        const own = new Set([...queryKeys, 'X-Amz-SignedHeaders']);
+        const order = [...new Set([...base.keys(), ...own])].sort();
+        layout = {
+          names,
+          signedHeaders: names.join(';'),
+          // Per query key: the template's fixed `k=v`, or the escaped `k=` to append this URL's value to.
+          query: order.map((k) => {
+            if (k === 'X-Amz-SignedHeaders') return { fixed: `${escape(k)}=${escape(names.join(';'))}` };
+            return own.has(k) ? { own: k, prefix: `${escape(k)}=` } : { fixed: base.get(k) as string };
+          }),
+          lowerOf: new Map(headerNames.map((n, i) => [n, lower[i] as string])),
+        };
+        layouts.set(id, layout);
       }
-      const canonicalQuery = order
-        .map((k) => {
-          const v = own[k];
-          return v === undefined ? base.get(k) : `${escape(k)}=${escape(v)}`;
-        })
-        .join('&');
-      const canonicalHeaders = names.map((n) => `${n}:${h[n]}\n`).join('');
-      const canonicalRequest = `${method}\n${this.#path}\n${canonicalQuery}\n${canonicalHeaders}\n${signedHeaders}\nUNSIGNED-PAYLOAD`;
-      const stringToSign = `AWS4-HMAC-SHA256\n${longDate}\n${scope}\n${createHash('sha256').update(canonicalRequest).digest('hex')}`;
-      const signature = createHmac('sha256', signingKey).update(stringToSign).digest('hex');
+      return layout;
+    };
+    return (method, query, headers) => {
+      const headerNames = Object.keys(headers);
+      const layout = layoutOf(headerNames, Object.keys(query));
+      const h: Record<string, string> = { host: this.#host };
+      for (const n of headerNames) h[layout.lowerOf.get(n) as string] = canonicalValue(headers[n] as string);
+      let canonicalQuery = '';
+      for (const part of layout.query) {
+        if (canonicalQuery) canonicalQuery += '&';
+        if ('fixed' in part) canonicalQuery += part.fixed;
+        else canonicalQuery += part.prefix + escape(query[part.own] as string);
+      }
+      let canonicalHeaders = '';
+      for (const n of layout.names) canonicalHeaders += `${n}:${h[n]}\n`;
+      const canonicalRequest = `${method}\n${this.#path}\n${canonicalQuery}\n${canonicalHeaders}\n${layout.signedHeaders}\nUNSIGNED-PAYLOAD`;
+      const signature = createHmac('sha256', signingKey).update(stringToSignHead + sha256Hex(canonicalRequest)).digest('hex');
       return `${this.#origin}${this.#path}?${canonicalQuery}&X-Amz-Signature=${signature}`;
     };
   }
