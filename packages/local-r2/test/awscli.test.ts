@@ -4,7 +4,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, harness, MiB, random } from './helpers.js';
+import { type Harness, harness, privateAwsEnv, MiB, random } from './helpers.js';
 
 const run = promisify(execFile);
 const AWS = '/usr/bin/aws';
@@ -13,19 +13,7 @@ let h: Harness;
 let env: NodeJS.ProcessEnv;
 beforeAll(async () => {
   h = await harness();
-  // A private HOME and config so nothing of the machine's AWS setup is read.
-  await writeFile(join(h.dir, 'config'), '[default]\nregion = auto\ns3 =\n    addressing_style = path\n');
-  env = {
-    PATH: '/usr/bin:/bin',
-    HOME: h.dir,
-    AWS_CONFIG_FILE: join(h.dir, 'config'),
-    AWS_SHARED_CREDENTIALS_FILE: join(h.dir, 'credentials'),
-    AWS_ACCESS_KEY_ID: h.r2.credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: h.r2.credentials.secretAccessKey,
-    AWS_DEFAULT_REGION: 'auto',
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_PAGER: '',
-  };
+  env = await privateAwsEnv(h);
 });
 afterAll(() => h.stop());
 

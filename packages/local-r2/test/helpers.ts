@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
@@ -131,4 +131,23 @@ export async function signRaw(endpoint: string, req: RawRequest) {
   const h2 = { ...signed.headers } as Record<string, string>;
   if (!req.host) delete h2.host;
   return { url: `${endpoint}${req.path}${qs ? `?${qs}` : ''}`, headers: h2, body };
+}
+
+/**
+ * Environment for the real AWS clients (awscli, boto3) against this harness: a private HOME and
+ * config file so nothing of the machine's own AWS setup is read; path-style, region auto.
+ */
+export async function privateAwsEnv(h: Harness): Promise<NodeJS.ProcessEnv> {
+  await writeFile(join(h.dir, 'config'), '[default]\nregion = auto\ns3 =\n    addressing_style = path\n');
+  return {
+    PATH: '/usr/bin:/bin',
+    HOME: h.dir,
+    AWS_CONFIG_FILE: join(h.dir, 'config'),
+    AWS_SHARED_CREDENTIALS_FILE: join(h.dir, 'credentials'),
+    AWS_ACCESS_KEY_ID: h.r2.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: h.r2.credentials.secretAccessKey,
+    AWS_DEFAULT_REGION: 'auto',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_PAGER: '',
+  };
 }
