@@ -197,8 +197,11 @@ export async function startLocalR2(options: LocalR2Options): Promise<LocalR2> {
         ? new S3Error('InvalidRequest', 'Request headers are too large.', 431)
         : new S3Error('InvalidRequest', 'The HTTP request is malformed.');
     const body = errorXml(e);
+    // The answer to a HEAD carries no body, even one Node never parsed: the client would read
+    // the XML as garbage after the response.
+    const head = (err as { rawPacket?: Buffer }).rawPacket?.subarray(0, 5).toString('latin1') === 'HEAD ';
     socket.end(
-      `HTTP/1.1 ${e.status} ${e.status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      `HTTP/1.1 ${e.status} ${e.status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${head ? '' : body}`,
     );
   });
   const host = options.host ?? '127.0.0.1';
