@@ -151,3 +151,7 @@ export async function privateAwsEnv(h: Harness): Promise<NodeJS.ProcessEnv> {
     AWS_PAGER: '',
   };
 }
+
+/** The bytes of an SDK response body (GetObject's `Body`). */
+export const bytesOf = async (b: unknown) =>
+  Buffer.from(await (b as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createCRC32, createCRC64 } from 'hash-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { b64, codeOf, type Harness, harness, MiB, md5hex, random } from './helpers.js';
+import { b64, codeOf, type Harness, harness, MiB, md5hex, random, bytesOf } from './helpers.js';
 import { sdk } from './sdk.js';
 
 const {
@@ -22,7 +22,6 @@ beforeAll(async () => {
 });
 afterAll(() => h.stop());
 
-const bytesOf = async (b: unknown) => Buffer.from(await (b as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
 const multipartEtag = (parts: Buffer[]) =>
   `"${createHash('md5').update(Buffer.concat(parts.map((p) => createHash('md5').update(p).digest()))).digest('hex')}-${parts.length}"`;
 

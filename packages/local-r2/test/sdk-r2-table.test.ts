@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSeed } from '../compat/table.js';
-import { codeOf, type Harness, harness, MiB, md5hex, random, signedFetch } from './helpers.js';
+import { codeOf, type Harness, harness, MiB, md5hex, random, signedFetch, bytesOf } from './helpers.js';
 import { sdk } from './sdk.js';
 
 const {
@@ -28,7 +28,6 @@ beforeAll(async () => {
 });
 afterAll(() => h.stop());
 
-const bytesOf = async (b: unknown) => Buffer.from(await (b as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
 const statusOf = (p: Promise<unknown>) => p.then(() => 200, (e: { $metadata?: { httpStatusCode?: number } }) => e.$metadata?.httpStatusCode);
 const B = 'test';
 

@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { codeOf, type Harness, harness, MiB, md5hex, random, signedFetch, errorOf } from './helpers.js';
+import { codeOf, type Harness, harness, MiB, md5hex, random, signedFetch, errorOf, bytesOf } from './helpers.js';
 import { sdk } from './sdk.js';
 
 const {
@@ -21,7 +21,6 @@ beforeAll(async () => {
 });
 afterAll(() => h.stop());
 
-const bytesOf = async (b: unknown) => Buffer.from(await (b as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
 const KEY = random(32);
 const OTHER = random(32);
 const ssec = (key: Buffer) => ({ SSECustomerAlgorithm: 'AES256', SSECustomerKey: key as unknown as string });

@@ -67,18 +67,25 @@ CREATE TABLE IF NOT EXISTS parts (
 
 type Raw = Record<string, unknown>;
 
-function toObject(r: Raw): ObjectRow {
+/** The columns objects and multipart uploads share: where, content headers, metadata, checksum kind. */
+function sharedFields(r: Raw) {
   return {
     bucket: r.bucket as string,
     key: r.key as string,
-    size: r.size as number,
-    etag: r.etag as string,
-    modified: r.modified as number,
-    segments: JSON.parse(r.segments as string) as Segment[],
     headers: JSON.parse(r.headers as string) as Record<string, string>,
     meta: JSON.parse(r.meta as string) as Record<string, string>,
     checksumAlg: (r.checksum_alg as string | null) ?? null,
     checksumType: (r.checksum_type as string | null) ?? null,
+  };
+}
+
+function toObject(r: Raw): ObjectRow {
+  return {
+    ...sharedFields(r),
+    size: r.size as number,
+    etag: r.etag as string,
+    modified: r.modified as number,
+    segments: JSON.parse(r.segments as string) as Segment[],
     checksum: (r.checksum as string | null) ?? null,
     parts: r.parts ? (JSON.parse(r.parts as string) as number[]) : null,
   };
@@ -86,14 +93,9 @@ function toObject(r: Raw): ObjectRow {
 
 function toUpload(r: Raw): UploadRow {
   return {
+    ...sharedFields(r),
     id: r.id as string,
-    bucket: r.bucket as string,
-    key: r.key as string,
     initiated: r.initiated as number,
-    headers: JSON.parse(r.headers as string) as Record<string, string>,
-    meta: JSON.parse(r.meta as string) as Record<string, string>,
-    checksumAlg: (r.checksum_alg as string | null) ?? null,
-    checksumType: (r.checksum_type as string | null) ?? null,
   };
 }
 
