@@ -24,6 +24,8 @@ export interface Section {
   reason?: string;
   conditions?: string;
   figures: Figure[];
+  /** Extra tables shown under the figures (e.g. where the CPU went). */
+  tables?: { title: string; note?: string; columns: string[]; rows: (string | number)[][] }[];
   /** Raw figures a section wants kept (e.g. the local-r2 module's own record). */
   extra?: Record<string, unknown>;
   seconds?: number;
@@ -110,6 +112,13 @@ export function renderMarkdown(r: Report): string {
           `| ${esc(f.label)}${f.note ? ` (${esc(f.note)})` : ''} | ${fmt(f.value, f.unit)} | ${esc(f.peer?.label ?? '')} | ${f.peer ? fmt(f.peer.value, f.unit) : ''} | ${rt == null ? (f.peer ? '—' : '') : `${rt.toFixed(2)}×`} | ${esc(tgt)} |`,
         );
       }
+      out.push('');
+    }
+    for (const t of s.tables ?? []) {
+      out.push(`**${esc(t.title)}**`, '');
+      if (t.note) out.push(t.note, '');
+      out.push(`| ${t.columns.map(esc).join(' | ')} |`, `| ${t.columns.map(() => '---').join(' | ')} |`);
+      for (const row of t.rows) out.push(`| ${row.map((c) => esc(String(c))).join(' | ')} |`);
       out.push('');
     }
     if (s.extra && Object.keys(s.extra).length > 0) {

@@ -13,8 +13,8 @@ const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.
 
 const workDir = path.join(here, 'tmp', `run-${process.pid}`);
 mkdirSync(workDir, { recursive: true });
-// A --quick smoke run never overwrites the committed full-run report.
-const outDir = quick ? path.join(here, 'tmp', 'quick') : here;
+// A --quick smoke run or a partial --only run never overwrites the committed full-run report.
+const outDir = quick ? path.join(here, 'tmp', 'quick') : only ? path.join(here, 'tmp', 'partial') : here;
 mkdirSync(outDir, { recursive: true });
 
 const report: Report = {

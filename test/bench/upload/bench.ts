@@ -10,6 +10,7 @@ import { type Service, startLocalR2Process } from '../../reliability/lib/service
 import { startSignerProcess } from '../../reliability/lib/signer-process.js';
 import { type Browser, launchChromium, sampleHeap } from '../lib/browser.js';
 import { buildPages } from '../lib/build-pages.js';
+import { cpuDelta, cpuSnapshot } from '../lib/cpu.js';
 import { MiB, makeRandomFile, md5File } from '../lib/files.js';
 import { startStaticServer } from '../lib/static-server.js';
 import { type DelayProxy, startDelayProxy } from '../net/delay-proxy.js';
@@ -123,7 +124,8 @@ export async function benchUpload(ctx: BenchContext): Promise<Omit<Section, 'id'
     const browser: Browser = await launchChromium();
     cleanup.push(() => browser.close());
 
-    const runPage = async (client: string, signerUrl: string, theFile: string, extra: Record<string, unknown>) => {
+    // `atEnd` runs before the page closes (its renderer's CPU time is gone once it exits).
+    const runPage = async (client: string, signerUrl: string, theFile: string, extra: Record<string, unknown>, atEnd?: () => void) => {
       const page = await browser.context.newPage();
       try {
         await page.goto(`${web.url}/${client}.html`);
@@ -135,13 +137,23 @@ export async function benchUpload(ctx: BenchContext): Promise<Omit<Section, 'id'
           { signerUrl, token: TOKEN, partSize, ...extra },
         );
         const cdpHeap = await stopHeap();
+        atEnd?.();
         return { ...r, heapPeak: Math.max(r.heapPeak, cdpHeap) };
       } finally {
         await page.close();
       }
     };
 
-    const clients: ClientId[] = ['chute', 'stock-uppy', 'curl', 'aws', 'chute-no-crc', 'parallel-unhashed', 'baseline'];
+    // CHUTE_BENCH_CLIENTS / CHUTE_BENCH_CONDITIONS (comma lists) narrow a run while investigating.
+    const pick = <T extends string>(all: T[], env: string | undefined) => (env ? all.filter((x) => env.split(',').includes(x)) : all);
+    const clients = pick<ClientId>(['chute', 'stock-uppy', 'curl', 'aws', 'chute-no-crc', 'parallel-unhashed', 'baseline'], process.env.CHUTE_BENCH_CLIENTS);
+    const procNames = new Map<number, string>([
+      [r2.pid, 'local-r2'],
+      [signerLoop.pid, 'signer'],
+      [signerBehindProxy.pid, 'signer'],
+    ]);
+    // CPU ms per MB uploaded, per process group, per client and condition (medians over repetitions).
+    const cpu = new Map<string, Map<string, number[]>>();
     const skipped: string[] = [];
     for (const c of ['chute', 'stock-uppy', 'baseline', 'parallel-unhashed'] as const) if (!pages.includes(c)) skipped.push(`${c} page missing`);
     const rates = new Map<string, number[]>();
@@ -155,13 +167,17 @@ export async function benchUpload(ctx: BenchContext): Promise<Omit<Section, 'id'
       const key = `bench/${cond.id}/${client}-${seq++}`;
       let ms: number;
       let storedKey = key;
+      const cpuBefore = cpuSnapshot(procNames);
+      let cpuAfter: ReturnType<typeof cpuSnapshot> | undefined;
       if (client === 'curl') ms = await curlPut(cond.store, file, key);
       else if (client === 'aws') ms = await awsCp(cond.store, file, key);
       else {
         const page = client.startsWith('chute') ? 'chute' : client;
         const r = await runPage(page, cond.signerUrl, file, {
           checksum: client === 'chute-no-crc' ? 'NONE' : 'CRC64NVME',
-          concurrency: 5,
+          concurrency: Number(process.env.CHUTE_BENCH_CONCURRENCY ?? 5),
+        }, () => {
+          cpuAfter = cpuSnapshot(procNames);
         });
         ms = r.ms;
         storedKey = r.key;
@@ -173,6 +189,17 @@ export async function benchUpload(ctx: BenchContext): Promise<Omit<Section, 'id'
         lt.ms.push(r.longTaskMs);
         lt.max.push(r.maxLongTaskMs);
         longTasks.set(`${cond.id}:${client}`, lt);
+      }
+      const perGroup = cpu.get(`${cond.id}:${client}`) ?? new Map<string, number[]>();
+      for (const [group, ms] of cpuDelta(cpuBefore, cpuAfter ?? cpuSnapshot(procNames))) {
+        const list = perGroup.get(group) ?? [];
+        list.push(ms / (size / 1e6));
+        perGroup.set(group, list);
+      }
+      cpu.set(`${cond.id}:${client}`, perGroup);
+      if (process.env.CHUTE_BENCH_VERBOSE === '1') {
+        const top = [...perGroup].map(([g, v]) => `${g} ${(v.at(-1) ?? 0).toFixed(1)}`).join(', ');
+        console.log(`[bench] ${cond.id}/${client}: ${(size / 1e6 / (ms / 1000)).toFixed(1)} MB/s; CPU ms/MB: ${top}`);
       }
       const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: storedKey }));
       if (head.ContentLength !== size) throw new Error(`${client}: stored ${head.ContentLength} bytes, expected ${size}`);
@@ -193,7 +220,7 @@ export async function benchUpload(ctx: BenchContext): Promise<Omit<Section, 'id'
     const errors: string[] = [];
     // Repetition 1: every client under both conditions. Further repetitions (for medians) only
     // for the clients behind the targets, while the run's time budget allows.
-    const keyClients: ClientId[] = ['chute', 'stock-uppy', 'curl'];
+    const keyClients = pick<ClientId>(['chute', 'stock-uppy', 'curl'], process.env.CHUTE_BENCH_CLIENTS);
     let repsDone = 0;
     for (let rep = 0; rep < reps; rep++) {
       if (rep > 0 && Date.now() - started > budgetMs * 0.75) {
@@ -201,7 +228,7 @@ export async function benchUpload(ctx: BenchContext): Promise<Omit<Section, 'id'
         break;
       }
       const set = rep === 0 ? clients : keyClients;
-      for (const cond of conditions) {
+      for (const cond of pick(conditions.map((c) => c.id), process.env.CHUTE_BENCH_CONDITIONS).map((id) => conditions.find((c) => c.id === id) as Condition)) {
         // Rotate the order each repetition so slow drift on the shared machine spreads evenly.
         const order = set.map((_, i) => set[(i + rep) % set.length] as ClientId);
         for (const client of order) {
@@ -217,9 +244,10 @@ export async function benchUpload(ctx: BenchContext): Promise<Omit<Section, 'id'
     }
 
     // Memory: one bigger upload each by Chute and stock Uppy, page heap sampled through CDP.
-    const heapFile = makeRandomFile(path.join(ctx.workDir, `heap-${heapSize}.bin`), heapSize);
+    // CHUTE_BENCH_HEAP_MIB=0 skips it.
+    const heapFile = heapSize > 0 ? makeRandomFile(path.join(ctx.workDir, `heap-${heapSize}.bin`), heapSize) : '';
     const heap: Record<string, number | null> = { chute: null, 'stock-uppy': null };
-    for (const client of ['chute', 'stock-uppy'] as const) {
+    for (const client of heapSize > 0 ? (['chute', 'stock-uppy'] as const) : []) {
       if (!pages.includes(client)) continue;
       try {
         const r = await runPage(client, signerLoop.url, heapFile, { checksum: 'CRC64NVME', concurrency: 5 });
@@ -279,8 +307,38 @@ export async function benchUpload(ctx: BenchContext): Promise<Omit<Section, 'id'
       unit: 'MB',
       better: 'lower',
     });
+    // Where the two cores went, per MB uploaded: the browser's processes, the store, the signer,
+    // the bench process (delay proxies) and the kernel's writeback.
+    const cpuGroups = (k: string) => [...(cpu.get(k) ?? new Map<string, number[]>())].map(([g, v]) => [g, median(v) ?? 0] as const);
+    const shown = ['chromium browser', 'chromium renderer', 'chromium NetworkService', 'local-r2', 'signer', 'bench process (proxies, static server)'];
+    const cpuRows: (string | number)[][] = [];
+    for (const cond of conditions) {
+      for (const client of clients) {
+        if (client === 'curl' || client === 'aws' || !cpu.has(`${cond.id}:${client}`)) continue;
+        const groups = new Map(cpuGroups(`${cond.id}:${client}`));
+        const total = [...groups.values()].reduce((a, b) => a + b, 0);
+        const r = median(rates.get(`${cond.id}:${client}`) ?? []);
+        cpuRows.push([
+          cond.id,
+          CLIENT_LABEL[client],
+          r == null ? '—' : r.toFixed(0),
+          ...shown.map((g) => (groups.get(g) ?? 0).toFixed(1)),
+          (total - shown.reduce((a, g) => a + (groups.get(g) ?? 0), 0)).toFixed(1),
+          total.toFixed(1),
+          r == null ? '—' : ((total * r) / 1000).toFixed(2),
+        ]);
+      }
+    }
     const all = [...skipped, ...errors];
     return {
+      tables: [
+        {
+          title: 'Where the CPU went (CPU ms per MB uploaded, median per client)',
+          note: 'Read from /proc for every process during each upload. "cores busy" = total × MB/s ÷ 1000: at about 2 the upload was CPU-bound on this 2-core machine, below it something else (round trips, one part at a time) set the pace. The renderer holds Chute\'s hashing workers; the browser process reads the File (once for a plain upload, twice when a worker also reads it to hash).',
+          columns: ['condition', 'client', 'MB/s', 'Chromium browser', 'Chromium renderer', 'Chromium network', 'local-r2', 'signer', 'bench (proxies)', 'other (kernel…)', 'total', 'cores busy'],
+          rows: cpuRows,
+        },
+      ],
       status: figures.some((f) => f.value != null) ? 'ok' : 'failed',
       ...(all.length > 0 ? { reason: all.join('; ') } : {}),
       conditions: [
@@ -290,7 +348,11 @@ export async function benchUpload(ctx: BenchContext): Promise<Omit<Section, 'id'
         'The 40 ms condition puts a TCP delay proxy (20 ms each way per chunk) in front of both the store and the signer.',
       ].join(' '),
       figures,
-      extra: { ratesMBps: Object.fromEntries(rates), longTasks: Object.fromEntries(longTasks), heapMB: heap },
+      extra: {
+        cpuMsPerMB: Object.fromEntries(
+          [...cpu].map(([k, groups]) => [k, Object.fromEntries([...groups].map(([g, v]) => [g, Number((median(v) ?? 0).toFixed(2))]))]),
+        ),
+        ratesMBps: Object.fromEntries(rates), longTasks: Object.fromEntries(longTasks), heapMB: heap },
     };
   } finally {
     await closeAll();

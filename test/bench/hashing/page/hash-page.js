@@ -13,12 +13,14 @@ function parts(size, partSize) {
   return out;
 }
 
-async function makePool(n, algo) {
+async function makePool(n, algo, source, partSize) {
   const workers = [];
   for (let i = 0; i < n; i++) {
     const w = new Worker(new URL('./hash-worker.js', import.meta.url), { type: 'module' });
     // Warm up: load and instantiate the WASM before the clock starts.
     await call(w, { id: -1, blob: new Blob([new Uint8Array(1024)]), start: 0, end: 1024, algo });
+    // ...and fill its in-memory part, when that is the source, outside the timing too.
+    if (source === 'memory') await call(w, { id: -2, blob: null, start: 0, end: partSize, algo, source });
     workers.push(w);
   }
   return workers;
@@ -36,13 +38,13 @@ function call(w, msg) {
   });
 }
 
-async function run({ algo, mode, workers = 1, partSize }) {
+async function run({ algo, mode, workers = 1, partSize, source = 'file' }) {
   const file = document.querySelector('#file').files[0];
   const list = parts(file.size, partSize);
   const digests = new Array(list.length);
   let pool = [];
   if (mode === 'main') await digest(algo, new Uint8Array(1024));
-  else pool = await makePool(workers, algo);
+  else pool = await makePool(workers, algo, source, partSize);
   await new Promise((r) => setTimeout(r, 50));
   longTasks.length = 0;
   const t0 = performance.now();
@@ -58,7 +60,7 @@ async function run({ algo, mode, workers = 1, partSize }) {
         while (next < list.length) {
           const i = next++;
           const [start, end] = list[i];
-          digests[i] = await call(w, { id: i, blob: file, start, end, algo });
+          digests[i] = await call(w, { id: i, blob: file, start, end, algo, source });
         }
       }),
     );
