@@ -84,6 +84,49 @@ async function load(agent: Agent, make: () => Promise<Reply>, concurrency: numbe
   return { requests: latencies.length, errors, perSecond: Math.round((latencies.length / ms) * 1000), p50Ms: round(pct(50)), p99Ms: round(pct(99)) };
 }
 
+/**
+ * Open loop: `connections` keep-alive connections, requests started at a fixed total `rate` (req/s)
+ * whatever the answers do, latency counted from each request's scheduled start (so a slow server
+ * cannot hide its queue). This is the latency a client sees at that load; a closed loop at full
+ * throughput only measures the queue (latency ≈ connections ÷ throughput).
+ */
+async function openLoop(make: (agent: Agent) => Promise<Reply>, connections: number, rate: number, ms: number) {
+  const agent = new Agent({ keepAlive: true, maxSockets: connections });
+  try {
+    await Promise.all(Array.from({ length: connections }, () => make(agent).catch(() => undefined))); // open every connection
+    const latencies: number[] = [];
+    let errors = 0;
+    const pending: Promise<void>[] = [];
+    const start = performance.now();
+    const total = Math.round((rate * ms) / 1000);
+    for (let i = 0; i < total; i++) {
+      const due = start + (i * 1000) / rate;
+      const wait = due - performance.now();
+      if (wait >= 1) await new Promise((r) => setTimeout(r, wait));
+      pending.push(
+        make(agent).then(
+          (r) => {
+            if (r.status === 200) latencies.push(performance.now() - due);
+            else errors++;
+          },
+          () => {
+            errors++;
+          },
+        ),
+      );
+    }
+    await Promise.all(pending);
+    latencies.sort((a, b) => a - b);
+    const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? Number.NaN;
+    return { connections, rate: Math.round(rate), requests: latencies.length, errors, p50Ms: round(pct(50)), p99Ms: round(pct(99)) };
+  } finally {
+    agent.destroy();
+  }
+}
+
+/** Share of each server's measured capacity the open-loop run offers (default half). */
+const OPEN_LOOP_LOAD = Number(process.env.CHUTE_SIGNER_OPEN_LOAD ?? 0.5);
+
 const round = (n: number) => Math.round(n * 100) / 100;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
@@ -157,10 +200,14 @@ export async function benchSigner(options: { quick: boolean; workDir?: string })
     // One request at a time: the service time itself (at 200 in flight, latency is queueing: 200 / throughput).
     const chuteSerial = await load(agent, () => http(agent, `${chuteUrl}/api/uploads/${id}/parts`, 'POST', chuteBody, auth), 1, ms / 2);
     const companionSerial = await load(agent, () => http(agent, companionPath, 'GET'), 1, ms / 2);
+    // The same single sign-part call at half of each server's measured capacity, open loop over 200 connections.
+    const chuteOpen = await openLoop((a) => http(a, `${chuteUrl}/api/uploads/${id}/parts`, 'POST', chuteBody, auth), 200, chuteSingle.perSecond * OPEN_LOOP_LOAD, ms);
+    const companionOpen = await openLoop((a) => http(a, companionPath, 'GET'), 200, companionSingle.perSecond * OPEN_LOOP_LOAD, ms);
     return {
       batch10000: { medianMs: round(median(batchMs)), runsMs: batchMs.map(round), targetMs: 100 },
       singleSign200: { chute: chuteSingle, companion: companionSingle, ratio: round(chuteSingle.perSecond / Math.max(1, companionSingle.perSecond)), target: '≥ 3× companion, p99 ≤ 10 ms' },
       singleSign1: { chute: chuteSerial, companion: companionSerial },
+      openLoop200: { load: OPEN_LOOP_LOAD, chute: chuteOpen, companion: companionOpen },
       loadAverage: (await import('node:os')).loadavg().map(round),
       command: 'npx tsx --conditions=source packages/signer/bench/signer-bench.ts',
     };
