@@ -65,7 +65,25 @@ function signerFigures(r: Record<string, unknown>): Figure[] {
   const num = (v: unknown) => (typeof v === 'number' ? v : null);
   const figures: Figure[] = [];
   if (r.batch10000) {
-    figures.push({ label: 'sign 10,000 part URLs in one batch (median)', value: num(get(r, 'batch10000', 'medianMs')), unit: 'ms', better: 'lower', target: { text: '≤ 100 ms', maxValue: 100 } });
+    const mb = (v: unknown) => (typeof v === 'number' ? `${(v / 1e6).toFixed(1)} MB` : '?');
+    if (r.batch10000Template) {
+      figures.push({
+        label: "sign 10,000 parts in one batch, compact answer (format 'template', as @chute/uploader asks), over HTTP (median)",
+        value: num(get(r, 'batch10000Template', 'medianMs')),
+        unit: 'ms',
+        better: 'lower',
+        target: { text: '≤ 100 ms', maxValue: 100 },
+        note: `answer ${mb(get(r, 'batch10000Template', 'answerBytes'))}`,
+      });
+    }
+    figures.push({
+      label: 'sign 10,000 parts in one batch, a full URL per part, over HTTP (median)',
+      value: num(get(r, 'batch10000', 'medianMs')),
+      unit: 'ms',
+      better: 'lower',
+      target: { text: '≤ 100 ms', maxValue: 100 },
+      note: `answer ${mb(get(r, 'batch10000', 'answerBytes'))}`,
+    });
   }
   if (r.singleSign200) {
     figures.push({

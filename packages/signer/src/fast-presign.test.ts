@@ -50,8 +50,15 @@ describe('TemplatePresigner equals getSignedUrl', () => {
       ];
       for (const [n, size, sdkExtra, headers] of cases) {
         const expected = await sdkUrl(client, key, n, size, sdkExtra);
-        const actual = sign('PUT', { partNumber: String(n) }, { ...headers, 'content-length': String(size) });
+        const actual = sign.url('PUT', { partNumber: String(n) }, { ...headers, 'content-length': String(size) });
         expect(params(actual)).toEqual(params(expected));
+        // The compact form (template + signature) rebuilds exactly the same URL.
+        const signed = { ...headers, 'content-length': String(size) };
+        const rebuilt = sign
+          .template(['partNumber'], Object.keys(signed))
+          .replace('{partNumber}', String(n))
+          .replace('{signature}', sign.signature('PUT', { partNumber: String(n) }, signed));
+        expect(rebuilt).toBe(actual);
       }
     });
   }

@@ -41,6 +41,18 @@ const AUTH_PARAMS = new Set([
   'X-Amz-Security-Token',
 ]);
 
+/** Signs URLs of one template at one instant (see `TemplatePresigner.at`). */
+export interface InstantSigner {
+  url(method: string, query: Record<string, string>, headers: Record<string, string>): string;
+  signature(method: string, query: Record<string, string>, headers: Record<string, string>): string;
+  /**
+   * The URL every `url(method, query, headers)` call with these query keys and header names
+   * produces, with `{key}` where each query value goes and `{signature}` for the signature.
+   * Values must need no %-escaping (part numbers) for the substitution to give the same URL.
+   */
+  template(queryKeys: string[], headerNames: string[]): string;
+}
+
 interface Layout {
   names: string[];
   signedHeaders: string;
@@ -99,13 +111,11 @@ export class TemplatePresigner {
 
   /**
    * A synchronous signer for one instant: URLs dated `nowMs`, valid `expiresIn` seconds.
-   * `sign(method, query, headers)` signs every header given (plus host).
+   * `url(method, query, headers)` signs every header given (plus host); `signature(…)` is the
+   * same signature alone, and `template(query)` the URL of that shape with each of `query`'s values
+   * and the signature left as `{name}` / `{signature}` placeholders.
    */
-  async at(
-    nowMs: number,
-    expiresIn: number,
-    credentials: AwsCredentialIdentity,
-  ): Promise<(method: string, query: Record<string, string>, headers: Record<string, string>) => string> {
+  async at(nowMs: number, expiresIn: number, credentials: AwsCredentialIdentity): Promise<InstantSigner> {
     const { longDate, shortDate } = amzDates(nowMs);
     const id = `${credentials.accessKeyId}/${shortDate}`;
     let key = this.#keys.get(id);
@@ -153,22 +163,38 @@ export class TemplatePresigner {
       }
       return layout;
     };
-    return (method, query, headers) => {
-      const headerNames = Object.keys(headers);
-      const layout = layoutOf(headerNames, Object.keys(query));
-      const h: Record<string, string> = { host: this.#host };
-      for (const n of headerNames) h[layout.lowerOf.get(n) as string] = canonicalValue(headers[n] as string);
+    const queryOf = (layout: Layout, value: (key: string) => string) => {
       let canonicalQuery = '';
       for (const part of layout.query) {
         if (canonicalQuery) canonicalQuery += '&';
         if ('fixed' in part) canonicalQuery += part.fixed;
-        else canonicalQuery += part.prefix + escape(query[part.own] as string);
+        else canonicalQuery += part.prefix + value(part.own);
       }
+      return canonicalQuery;
+    };
+    const signed = (method: string, query: Record<string, string>, headers: Record<string, string>) => {
+      const headerNames = Object.keys(headers);
+      const layout = layoutOf(headerNames, Object.keys(query));
+      const h: Record<string, string> = { host: this.#host };
+      for (const n of headerNames) h[layout.lowerOf.get(n) as string] = canonicalValue(headers[n] as string);
+      const canonicalQuery = queryOf(layout, (k) => escape(query[k] as string));
       let canonicalHeaders = '';
       for (const n of layout.names) canonicalHeaders += `${n}:${h[n]}\n`;
       const canonicalRequest = `${method}\n${this.#path}\n${canonicalQuery}\n${canonicalHeaders}\n${layout.signedHeaders}\nUNSIGNED-PAYLOAD`;
       const signature = createHmac('sha256', signingKey).update(stringToSignHead + sha256Hex(canonicalRequest)).digest('hex');
-      return `${this.#origin}${this.#path}?${canonicalQuery}&X-Amz-Signature=${signature}`;
+      return { canonicalQuery, signature };
+    };
+    return {
+      url: (method, query, headers) => {
+        const { canonicalQuery, signature } = signed(method, query, headers);
+        return `${this.#origin}${this.#path}?${canonicalQuery}&X-Amz-Signature=${signature}`;
+      },
+      signature: (method, query, headers) => signed(method, query, headers).signature,
+      template: (queryKeys, headerNames) => {
+        // The placeholders go in raw (not %-escaped), where each URL's escaped value will go.
+        const canonicalQuery = queryOf(layoutOf(headerNames, queryKeys), (k) => `{${k}}`);
+        return `${this.#origin}${this.#path}?${canonicalQuery}&X-Amz-Signature={signature}`;
+      },
     };
   }
 }

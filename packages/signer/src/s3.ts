@@ -71,6 +71,24 @@ function checksumHeaders(md5: string | undefined, c: Checksum | undefined): Reco
   return h;
 }
 
+interface PartToSign {
+  partNumber: number;
+  size?: number;
+  md5?: string;
+  checksum?: Checksum;
+}
+
+/** What the browser sends (checksums) and what is signed (those plus the exact length). */
+function partHeaders(p: PartToSign): { headers: Record<string, string>; signed: Record<string, string> } {
+  const headers = checksumHeaders(p.md5, p.checksum);
+  return { headers, signed: p.size === undefined ? headers : { ...headers, 'content-length': String(p.size) } };
+}
+
+function sameKeys(names: string[], o: Record<string, string>): boolean {
+  const keys = Object.keys(o);
+  return keys.length === names.length && keys.every((k, i) => k === names[i]);
+}
+
 const trimEtag = (e: string | undefined) => (e ?? '').replace(/^"|"$/g, '');
 
 /** Bucket operations of the signer: presigning for the browser, control calls server-side. */
@@ -175,19 +193,36 @@ export class Store {
   async presignParts(
     key: string,
     uploadId: string,
-    parts: { partNumber: number; size?: number; md5?: string; checksum?: Checksum }[],
+    parts: PartToSign[],
     expiresIn: number,
     nowMs: number,
   ): Promise<SignedRequest[]> {
     const template = await this.#template(key, uploadId, nowMs);
-    const sign = await template.at(nowMs, expiresIn, await this.client.config.credentials());
+    const signer = await template.at(nowMs, expiresIn, await this.client.config.credentials());
     const expiresAt = new Date(nowMs + expiresIn * 1000).toISOString();
     return parts.map((p) => {
-      const headers = checksumHeaders(p.md5, p.checksum);
-      const signed = p.size === undefined ? headers : { ...headers, 'content-length': String(p.size) };
-      const url = sign('PUT', { partNumber: String(p.partNumber) }, signed);
+      const { headers, signed } = partHeaders(p);
+      const url = signer.url('PUT', { partNumber: String(p.partNumber) }, signed);
       return { method: 'PUT' as const, url, headers, expiresAt };
     });
+  }
+
+  /**
+   * The same batch as one URL template plus a signature per part (the `format: 'template'`
+   * answer), or undefined when the parts do not share one set of signed headers (their URLs then
+   * differ in more than part number and signature).
+   */
+  async presignPartsTemplate(key: string, uploadId: string, parts: PartToSign[], expiresIn: number, nowMs: number) {
+    const all = parts.map(partHeaders);
+    const names = Object.keys(all[0]?.signed ?? {});
+    if (all.some((h) => !sameKeys(names, h.signed))) return undefined;
+    const template = await this.#template(key, uploadId, nowMs);
+    const signer = await template.at(nowMs, expiresIn, await this.client.config.credentials());
+    return {
+      template: { method: 'PUT' as const, url: signer.template(['partNumber'], names), expiresAt: new Date(nowMs + expiresIn * 1000).toISOString() },
+      signatures: parts.map((p, i) => signer.signature('PUT', { partNumber: String(p.partNumber) }, (all[i] as { signed: Record<string, string> }).signed)),
+      headers: all.map((h) => h.headers),
+    };
   }
 
   presignGet(p: { key: string; filename?: string }, expiresIn: number, nowMs: number): Promise<SignedRequest> {

@@ -140,18 +140,21 @@ export async function signParts(ctx: HandlerContext): Promise<Response> {
     const checksum = checksumOf(t.a, part.checksum, `part ${n}`);
     return { n, size: partSizeOf(n, t.p, t.s), md5: part.md5, checksum };
   });
-  const signed = await ctx.store.presignParts(
-    t.k,
-    t.u,
-    jobs.map((j) => ({
-      partNumber: j.n,
-      size: j.size,
-      ...(j.md5 ? { md5: j.md5 } : {}),
-      ...(j.checksum ? { checksum: j.checksum } : {}),
-    })),
-    ctx.limits.urlTtlSeconds,
-    ctx.nowMs,
-  );
+  const toSign = jobs.map((j) => ({
+    partNumber: j.n,
+    size: j.size,
+    ...(j.md5 ? { md5: j.md5 } : {}),
+    ...(j.checksum ? { checksum: j.checksum } : {}),
+  }));
+  if (body.format === 'template') {
+    const compact = await ctx.store.presignPartsTemplate(t.k, t.u, toSign, ctx.limits.urlTtlSeconds, ctx.nowMs);
+    if (compact) {
+      const parts = jobs.map((j, i) => ({ partNumber: j.n, size: j.size, signature: compact.signatures[i], headers: compact.headers[i] }));
+      return json({ template: compact.template, parts });
+    }
+    // Parts with different signed headers cannot share a template: answer with URLs.
+  }
+  const signed = await ctx.store.presignParts(t.k, t.u, toSign, ctx.limits.urlTtlSeconds, ctx.nowMs);
   const parts = signed.map((r, i) => ({ partNumber: jobs[i]?.n, size: jobs[i]?.size, ...r }));
   return json({ parts });
 }

@@ -1,4 +1,4 @@
-import { MiB, partRange } from '@chute/protocol';
+import { expandSignedParts, MiB, partRange, signPartsTemplateResponseSchema } from '@chute/protocol';
 import type { Signer } from '@chute/signer';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { api, bytes, crc64nvme, digest, md5b64, md5hex, send, signerFor, startStore } from './helpers.js';
@@ -116,6 +116,59 @@ describe('multipart', () => {
     // The upload is gone: a second complete is a clear 404.
     const again = await api<Json>(signer, 'alice', 'POST', `/api/uploads/${id}/complete`, { token: c.body.token });
     expect([again.status, again.body.error.code]).toEqual([404, 'not_found']);
+  });
+
+  test("format 'template': one URL template + a signature per part, expanding to the same URLs the bucket accepts", async () => {
+    const file = bytes(2 * 5 * MiB + 777);
+    // One fixed instant, so both answers carry the same X-Amz-Date and signatures.
+    const at = Date.now();
+    const fixed = signerFor(store.r2, { now: () => at, limits: { multipartThreshold: 6 * MiB } });
+    const c = await api<Json>(fixed, 'alice', 'POST', '/api/uploads', { name: 'compact.bin', size: file.length, partSize: 5 * MiB });
+    const id = encodeURIComponent(c.body.uploadId);
+    const slices = [1, 2, 3].map((n) => {
+      const r = partRange(n, c.body.partSize, file.length);
+      return file.subarray(r.start, r.end);
+    });
+    const parts = slices.map((s, i) => ({ partNumber: i + 1, md5: md5b64(s) }));
+    const urls = await api<Json>(fixed, 'alice', 'POST', `/api/uploads/${id}/parts`, { token: c.body.token, parts });
+    const compact = await api<Json>(fixed, 'alice', 'POST', `/api/uploads/${id}/parts`, { token: c.body.token, parts, format: 'template' });
+    expect(compact.status).toBe(200);
+    const parsed = signPartsTemplateResponseSchema.parse(compact.body);
+    expect(parsed.template.url).toContain('partNumber={partNumber}');
+    expect(parsed.template.url.endsWith('X-Amz-Signature={signature}')).toBe(true);
+    expect(JSON.stringify(compact.body).length).toBeLessThan(JSON.stringify(urls.body).length);
+    const expanded = expandSignedParts(parsed);
+    expect(expanded).toEqual(urls.body);
+    // The expanded URLs are real: the bucket takes every part, and the object completes intact.
+    const puts = await Promise.all(expanded.parts.map((p, i) => send(p, slices[i])));
+    expect(puts.map((r) => r.status)).toEqual([200, 200, 200]);
+    const done = await api<Json>(fixed, 'alice', 'POST', `/api/uploads/${id}/complete`, {
+      token: c.body.token,
+      parts: slices.map((s, i) => ({ partNumber: i + 1, etag: md5hex(s) })),
+      checksum: await crc64nvme(file),
+    });
+    expect(done.status, JSON.stringify(done.body)).toBe(200);
+    expect(digest(await readBack(c.body.key))).toBe(digest(file));
+  });
+
+  test("format 'template' falls back to URLs when the parts sign different headers", async () => {
+    // Unchecked parts allowed (requireMd5 off): one part with Content-MD5, one without.
+    const lax = signerFor(store.r2, { limits: { multipartThreshold: 6 * MiB, requireMd5: false } });
+    const c = await api<Json>(lax, 'alice', 'POST', '/api/uploads', { name: 'mixed.bin', size: 10 * MiB, partSize: 5 * MiB, checksumAlgorithm: 'NONE' });
+    expect(c.status, JSON.stringify(c.body)).toBe(201);
+    const id = encodeURIComponent(c.body.uploadId);
+    const res = await api<Json>(lax, 'alice', 'POST', `/api/uploads/${id}/parts`, {
+      token: c.body.token,
+      parts: [{ partNumber: 1, md5: md5b64(bytes(5 * MiB)) }, { partNumber: 2 }],
+      format: 'template',
+    });
+    expect(c.body.md5Required).toBe(false);
+    expect(res.status).toBe(200);
+    expect(res.body.template).toBeUndefined();
+    expect(res.body.parts.map((p: Json) => new URL(p.url).searchParams.get('X-Amz-SignedHeaders'))).toEqual([
+      'content-length;content-md5;host',
+      'content-length;host',
+    ]);
   });
 
   test('complete refuses missing parts, a wrong full-object checksum and ETags the client did not send', async () => {

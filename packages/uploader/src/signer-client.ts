@@ -16,7 +16,8 @@ import {
   type PartChecksums,
   ROUTES,
   type SignPartsResponse,
-  signPartsResponseSchema,
+  expandSignedParts,
+  signPartsAnyResponseSchema,
   downloadResponseSchema,
   type DownloadResponse,
   UPLOAD_TOKEN_HEADER,
@@ -55,8 +56,10 @@ export class HttpSignerClient implements SignerClient {
     return this.#call('POST', ROUTES.uploads, createUploadResponseSchema, { body: req, signal });
   }
 
-  signParts(uploadId: string, token: string, parts: PartChecksums[], signal?: AbortSignal): Promise<SignPartsResponse> {
-    return this.#call('POST', ROUTES.parts(uploadId), signPartsResponseSchema, { body: { token, parts }, signal });
+  /** Asks for the compact answer (one URL template, a signature per part); accepts either. */
+  async signParts(uploadId: string, token: string, parts: PartChecksums[], signal?: AbortSignal): Promise<SignPartsResponse> {
+    const res = await this.#call('POST', ROUTES.parts(uploadId), signPartsAnyResponseSchema, { body: { token, parts, format: 'template' }, signal });
+    return expandSignedParts(res);
   }
 
   listParts(uploadId: string, token: string, signal?: AbortSignal): Promise<ListPartsResponse> {

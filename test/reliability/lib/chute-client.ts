@@ -9,7 +9,8 @@ import {
   listPartsResponseSchema,
   type MultipartUploadResponse,
   type SignedPart,
-  signPartsResponseSchema,
+  expandSignedParts,
+  signPartsAnyResponseSchema,
   UPLOAD_TOKEN_HEADER,
   ROUTES,
 } from '@chute/protocol';
@@ -155,11 +156,15 @@ export class ChuteClient {
     let retries = 0;
     const signed = new Map<number, SignedPart>();
     const sign = async (numbers: number[]) => {
-      const res = signPartsResponseSchema.parse(
-        await this.call('POST', ROUTES.parts(uploadId), {
-          token,
-          parts: numbers.map((n) => ({ partNumber: n, md5: b64(md5(n)) })),
-        }),
+      // The widget's request: the compact answer (one URL template, a signature per part).
+      const res = expandSignedParts(
+        signPartsAnyResponseSchema.parse(
+          await this.call('POST', ROUTES.parts(uploadId), {
+            token,
+            parts: numbers.map((n) => ({ partNumber: n, md5: b64(md5(n)) })),
+            format: 'template',
+          }),
+        ),
       );
       for (const p of res.parts) signed.set(p.partNumber, p);
     };
