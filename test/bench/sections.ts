@@ -58,6 +58,10 @@ function localR2Figures(r: Record<string, unknown>): Figure[] {
   return figures;
 }
 
+/** What a closed-loop p99 means: with 200 requests always in flight the wait is the queue. */
+const closedLoopNote = (perSecond: number | null, p50: number | null) =>
+  `closed loop at full throughput: 200 requests always in flight, so the latency is the queue (mean ≈ 200 ÷ throughput${perSecond ? ` = ${Math.round(200_000 / perSecond)} ms` : ''}; p50 ${p50 ?? '?'} ms), not the service time`;
+
 const pctOf = (v: unknown) => (typeof v === 'number' ? `${Math.round(v * 100)}%` : '?');
 
 function signerFigures(r: Record<string, unknown>): Figure[] {
@@ -101,7 +105,7 @@ function signerFigures(r: Record<string, unknown>): Figure[] {
       better: 'lower',
       peer: { label: '@uppy/companion 6', value: num(get(r, 'singleSign200', 'companion', 'p99Ms')) },
       target: { text: '≤ 10 ms', maxValue: 10 },
-      note: 'closed loop at full throughput: 200 requests always queued, so p99 ≈ 200 ÷ throughput',
+      note: closedLoopNote(num(get(r, 'singleSign200', 'chute', 'perSecond')), num(get(r, 'singleSign200', 'chute', 'p50Ms'))),
     });
   }
   if (r.openLoop200) {
