@@ -127,7 +127,7 @@ export async function signParts(ctx: HandlerContext): Promise<Response> {
   const t = await uploadToken(ctx, body.token);
   const count = partCount(t.s, t.p);
   const composite = t.a !== 'NONE' && CHECKSUM_TYPE[t.a] === 'COMPOSITE';
-  const jobs = body.parts.map((part) => {
+  const toSign = body.parts.map((part) => {
     const n = part.partNumber;
     if (n > count) {
       throw new ChuteError('invalid_part_number', `Part ${n} does not exist; this upload has ${count} parts.`, {
@@ -138,24 +138,18 @@ export async function signParts(ctx: HandlerContext): Promise<Response> {
     if (composite && !part.checksum) throw new ChuteError('checksum_required', `Part ${n} needs its ${t.a} checksum.`);
     if (t.m && !part.md5 && !part.checksum) throw new ChuteError('checksum_required', `Part ${n} needs its Content-MD5 (md5).`);
     const checksum = checksumOf(t.a, part.checksum, `part ${n}`);
-    return { n, size: partSizeOf(n, t.p, t.s), md5: part.md5, checksum };
+    return { partNumber: n, size: partSizeOf(n, t.p, t.s), ...(part.md5 ? { md5: part.md5 } : {}), ...(checksum ? { checksum } : {}) };
   });
-  const toSign = jobs.map((j) => ({
-    partNumber: j.n,
-    size: j.size,
-    ...(j.md5 ? { md5: j.md5 } : {}),
-    ...(j.checksum ? { checksum: j.checksum } : {}),
-  }));
   if (body.format === 'template') {
     const compact = await ctx.store.presignPartsTemplate(t.k, t.u, toSign, ctx.limits.urlTtlSeconds, ctx.nowMs);
     if (compact) {
-      const parts = jobs.map((j, i) => ({ partNumber: j.n, size: j.size, signature: compact.signatures[i], headers: compact.headers[i] }));
+      const parts = toSign.map((p, i) => ({ partNumber: p.partNumber, size: p.size, signature: compact.signatures[i], headers: compact.headers[i] }));
       return json({ template: compact.template, parts });
     }
     // Parts with different signed headers cannot share a template: answer with URLs.
   }
   const signed = await ctx.store.presignParts(t.k, t.u, toSign, ctx.limits.urlTtlSeconds, ctx.nowMs);
-  const parts = signed.map((r, i) => ({ partNumber: jobs[i]?.n, size: jobs[i]?.size, ...r }));
+  const parts = signed.map((r, i) => ({ partNumber: toSign[i]?.partNumber, size: toSign[i]?.size, ...r }));
   return json({ parts });
 }
 
