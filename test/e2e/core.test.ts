@@ -79,7 +79,12 @@ describe('uploads in Chromium → signer → local-r2', () => {
     const during = await logOf(page);
     // In-flight parts were aborted: nothing completes while paused (one may have been finishing).
     expect(during.uploaded.length).toBeLessThanOrEqual(atPause + 1);
-    expect(during.statuses.at(-1)).toBe('paused');
+    // On a failure, say why: the upload's own error is the useful part of the message.
+    const why =
+      during.statuses.at(-1) === 'failed'
+        ? JSON.stringify(await page.evaluate(() => (globalThis as unknown as { harness: { wait(): Promise<unknown> } }).harness.wait()))
+        : '';
+    expect(during.statuses.at(-1), `${JSON.stringify(during.statuses)} ${why}`).toBe('paused');
     await page.evaluate(() => (globalThis as unknown as { harness: { resume(): void } }).harness.resume());
     const out = (await page.evaluate(() => (globalThis as unknown as { harness: { wait(): Promise<unknown> } }).harness.wait())) as UploadOutcome;
     expect(out.error).toBeUndefined();

@@ -115,6 +115,8 @@ export class HttpSignerClient implements SignerClient {
       });
     }
     const text = await res.text().catch(() => '');
+    // Aborted while the answer was being read (pause, cancel): that is the abort, not a bad answer.
+    if (opts.signal?.aborted) throw opts.signal.reason;
     let json: unknown;
     try {
       json = text ? JSON.parse(text) : undefined;

@@ -51,4 +51,23 @@ describe('HttpSignerClient.signParts', () => {
     const client = new HttpSignerClient({ endpoint: 'http://signer.test', fetch });
     await expect(client.signParts('u', 'tok', parts)).rejects.toMatchObject({ code: 'bad_response' });
   });
+
+  test('an abort while the answer is being read rejects with the abort reason, not as a bad answer', async () => {
+    const controller = new AbortController();
+    const fetch = (async (_url: string, init: RequestInit) => {
+      // Headers arrive, then the body stalls until the request is aborted (a pause mid-answer).
+      const body = new ReadableStream<Uint8Array>({
+        start(c) {
+          c.enqueue(new TextEncoder().encode('{"parts":['));
+          init.signal?.addEventListener('abort', () => c.error(new DOMException('The operation was aborted.', 'AbortError')));
+        },
+      });
+      return new Response(body, { status: 200, headers: { 'content-type': 'application/json' } });
+    }) as typeof globalThis.fetch;
+    const client = new HttpSignerClient({ endpoint: 'http://signer.test', fetch });
+    const pending = client.signParts('u', 'tok', parts, controller.signal);
+    const reason = new Error('paused');
+    setTimeout(() => controller.abort(reason), 10);
+    await expect(pending).rejects.toBe(reason);
+  });
 });
