@@ -1,6 +1,6 @@
 // local-r2 store figures: PUT ingest vs raw disk (both fsynced), server peak RSS while ingesting,
 // and ListObjectsV2 page latency over a large bucket. Standalone: npx tsx test/bench/local-r2.ts [--quick]
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
@@ -9,27 +9,13 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { startLocalR2Process } from '../reliability/lib/services.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const pkgDir = path.join(here, '../../packages/local-r2');
 const cli = path.join(pkgDir, 'dist/cli.js');
 const MiB = 1024 * 1024;
 const CHUNK = 16 * MiB;
-
-function startServer(dataDir: string): Promise<{ proc: ChildProcess; endpoint: string }> {
-  const proc = spawn(process.execPath, [cli, '--port', '0', '--data-dir', dataDir, '--bucket', 'bench'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    proc.stdout?.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /local-r2 listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve({ proc, endpoint: m[1] as string });
-    });
-    proc.once('exit', (code) => reject(new Error(`local-r2 exited (${code})`)));
-  });
-}
 
 async function status(pid: number): Promise<{ rss: number; hwm: number }> {
   const s = await readFile(`/proc/${pid}/status`, 'utf8');
@@ -86,9 +72,10 @@ export async function benchLocalR2(opts: { quick: boolean; workDir: string }): P
   if (!existsSync(cli)) execFileSync('pnpm', ['--filter', '@chute/local-r2', 'build'], { cwd: pkgDir, stdio: 'ignore' });
   // Imported after the build check: without the `source` condition the package resolves to dist/.
   const { DEFAULT_CREDENTIALS } = await import('@chute/local-r2');
-  const { proc, endpoint } = await startServer(path.join(dir, 'data'));
+  // The built CLI, as users run it (the build check above makes it the entry).
+  const r2 = await startLocalR2Process(path.join(dir, 'data'), 'bench');
   const s3 = new S3Client({
-    endpoint,
+    endpoint: r2.url,
     region: 'auto',
     forcePathStyle: true,
     credentials: DEFAULT_CREDENTIALS,
@@ -100,7 +87,7 @@ export async function benchLocalR2(opts: { quick: boolean; workDir: string }): P
     // Disk baseline first, then the same bytes through a presigned PUT (the browser's data path).
     const diskSeconds = await diskWrite(path.join(dir, 'raw.bin'), total, chunk);
     await rm(path.join(dir, 'raw.bin'));
-    const pid = proc.pid as number;
+    const pid = r2.pid;
     let rssMax = 0;
     const sampler = setInterval(() => {
       status(pid).then((s) => (rssMax = Math.max(rssMax, s.rss)), () => {});
@@ -202,8 +189,7 @@ export async function benchLocalR2(opts: { quick: boolean; workDir: string }): P
     };
   } finally {
     s3.destroy();
-    proc.kill('SIGTERM');
-    await new Promise((r) => (proc.exitCode !== null ? r(null) : proc.once('exit', r)));
+    await r2.kill();
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -68,25 +68,19 @@ function signerFigures(r: Record<string, unknown>): Figure[] {
   const get = (o: unknown, ...ks: string[]): unknown => ks.reduce<unknown>((x, k) => (x as Record<string, unknown> | undefined)?.[k], o);
   const num = (v: unknown) => (typeof v === 'number' ? v : null);
   const figures: Figure[] = [];
-  if (r.batch10000) {
-    const mb = (v: unknown) => (typeof v === 'number' ? `${(v / 1e6).toFixed(1)} MB` : '?');
-    if (r.batch10000Template) {
-      figures.push({
-        label: "sign 10,000 parts in one batch, compact answer (format 'template', as @chute/uploader asks), over HTTP (median)",
-        value: num(get(r, 'batch10000Template', 'medianMs')),
-        unit: 'ms',
-        better: 'lower',
-        target: { text: '≤ 100 ms', maxValue: 100 },
-        note: `answer ${mb(get(r, 'batch10000Template', 'answerBytes'))}`,
-      });
-    }
+  const mb = (v: unknown) => (typeof v === 'number' ? `${(v / 1e6).toFixed(1)} MB` : '?');
+  for (const [key, answer] of [
+    ['batch10000Template', "compact answer (format 'template', as @chute/uploader asks)"],
+    ['batch10000', 'a full URL per part'],
+  ] as const) {
+    if (!r[key]) continue;
     figures.push({
-      label: 'sign 10,000 parts in one batch, a full URL per part, over HTTP (median)',
-      value: num(get(r, 'batch10000', 'medianMs')),
+      label: `sign 10,000 parts in one batch, ${answer}, over HTTP (median)`,
+      value: num(get(r, key, 'medianMs')),
       unit: 'ms',
       better: 'lower',
       target: { text: '≤ 100 ms', maxValue: 100 },
-      note: `answer ${mb(get(r, 'batch10000', 'answerBytes'))}`,
+      note: `answer ${mb(get(r, key, 'answerBytes'))}`,
     });
   }
   if (r.singleSign200) {

@@ -5,7 +5,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { launchChromium } from './lib/browser.js';
+import { launchChromium } from '../bench/lib/browser.js';
 import { buildDemo, E2E_DIR } from './lib/build.js';
 import { MiB, tempFiles } from './lib/files.js';
 import { type Stack, startStack } from './lib/stack.js';

@@ -3,7 +3,7 @@
 import { rmSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { launchChromium } from './lib/browser.js';
+import { launchChromium } from '../bench/lib/browser.js';
 import { buildDemo } from './lib/build.js';
 import { MiB, tempFiles } from './lib/files.js';
 import { type Stack, startStack } from './lib/stack.js';

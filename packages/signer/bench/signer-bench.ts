@@ -176,9 +176,10 @@ export async function benchSigner(options: { quick: boolean; workDir?: string })
     // Chute: one multipart upload of 10,000 × 5 MiB parts, then batches.
     const created = JSON.parse((await http(agent, `${chuteUrl}/api/uploads`, 'POST', JSON.stringify({ name: 'big.bin', size: 10_000 * 5 * 2 ** 20, partSize: 5 * 2 ** 20 }), auth)).body);
     const id = encodeURIComponent(created.uploadId);
-    const all = JSON.stringify({ token: created.token, parts: Array.from({ length: 10_000 }, (_, i) => ({ partNumber: i + 1, md5: MD5 })) });
+    const batch = { token: created.token, parts: Array.from({ length: 10_000 }, (_, i) => ({ partNumber: i + 1, md5: MD5 })) };
+    const all = JSON.stringify(batch);
     // Both answer formats, alternating: a URL per part, and the compact template (what @chute/uploader asks for).
-    const compactBody = JSON.stringify({ ...JSON.parse(all), format: 'template' });
+    const compactBody = JSON.stringify({ ...batch, format: 'template' });
     const batchMs: number[] = [];
     const templateMs: number[] = [];
     const answerBytes = { urls: 0, template: 0 };

@@ -1,4 +1,5 @@
-// Debian's Chromium driven by playwright-core, with a fresh profile per launch.
+// Debian's Chromium driven by playwright-core, with a fresh profile per launch (bench, e2e and
+// reliability suites all launch it here).
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

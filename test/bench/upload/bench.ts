@@ -16,6 +16,7 @@ import { startStaticServer } from '../lib/static-server.js';
 import { type DelayProxy, startDelayProxy } from '../net/delay-proxy.js';
 import { type Figure, median, type Section } from '../report.js';
 import type { BenchContext } from '../sections.js';
+import type { PageResult } from './page/common.js';
 import { awsCp, curlPut, s3Client, type StoreAccess } from './peers.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -33,17 +34,6 @@ const CLIENT_LABEL: Record<ClientId, string> = {
   curl: 'curl -T (one presigned PUT)',
   aws: 'aws s3 cp (awscli v2)',
 };
-
-interface PageResult {
-  ms: number;
-  bytes: number;
-  key: string;
-  longTaskCount: number;
-  longTaskMs: number;
-  maxLongTaskMs: number;
-  heapPeak: number;
-  detail?: Record<string, unknown>;
-}
 
 interface Condition {
   id: 'loopback' | 'rtt40';
@@ -145,7 +135,7 @@ export async function benchUpload(ctx: BenchContext): Promise<Omit<Section, 'id'
     };
 
     // CHUTE_BENCH_CLIENTS / CHUTE_BENCH_CONDITIONS (comma lists) narrow a run while investigating.
-    const pick = <T extends string>(all: T[], env: string | undefined) => (env ? all.filter((x) => env.split(',').includes(x)) : all);
+    const pick = <T>(all: T[], env: string | undefined, id: (x: T) => string = String) => (env ? all.filter((x) => env.split(',').includes(id(x))) : all);
     const clients = pick<ClientId>(['chute', 'stock-uppy', 'curl', 'aws', 'chute-no-crc', 'parallel-unhashed', 'baseline'], process.env.CHUTE_BENCH_CLIENTS);
     const procNames = new Map<number, string>([
       [r2.pid, 'local-r2'],
@@ -228,7 +218,7 @@ export async function benchUpload(ctx: BenchContext): Promise<Omit<Section, 'id'
         break;
       }
       const set = rep === 0 ? clients : keyClients;
-      for (const cond of pick(conditions.map((c) => c.id), process.env.CHUTE_BENCH_CONDITIONS).map((id) => conditions.find((c) => c.id === id) as Condition)) {
+      for (const cond of pick(conditions, process.env.CHUTE_BENCH_CONDITIONS, (c) => c.id)) {
         // Rotate the order each repetition so slow drift on the shared machine spreads evenly.
         const order = set.map((_, i) => set[(i + rep) % set.length] as ClientId);
         for (const client of order) {

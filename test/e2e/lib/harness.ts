@@ -1,7 +1,7 @@
 // Shared set-up for the browser tests: one page build, one stack and one Chromium per test file.
 import { rmSync } from 'node:fs';
 import type { Page } from 'playwright-core';
-import { launchChromium } from './browser.js';
+import { launchChromium } from '../../bench/lib/browser.js';
 import { buildHarnessPage } from './build.js';
 import { type Stack, type StackOptions, startStack } from './stack.js';
 
