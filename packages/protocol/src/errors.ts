@@ -47,6 +47,8 @@ export const ERROR_STATUS = {
   headers_too_large: 431,
   /** Too many requests from this user or IP; retry after `details.retryAfterSeconds`. */
   rate_limited: 429,
+  /** A per-user quota (open multipart uploads, bytes per day) is used up; the message says when it frees. */
+  quota_exceeded: 429,
   /** Unexpected failure inside the signer. */
   internal_error: 500,
   /** The bucket answered with an error the signer could not map. */
@@ -55,6 +57,8 @@ export const ERROR_STATUS = {
   storage_unavailable: 503,
   /** The identity provider (JWKS URL) could not be reached. */
   auth_unavailable: 503,
+  /** The shared limits store (Redis) could not be reached. */
+  limits_unavailable: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -77,7 +81,7 @@ export function statusOf(code: ErrorCode): number {
 
 /** True for errors a client may retry unchanged (after a delay). */
 export function isRetryable(code: ErrorCode): boolean {
-  return code === 'rate_limited' || code === 'storage_unavailable' || code === 'auth_unavailable' || code === 'storage_error' || code === 'internal_error';
+  return code === 'rate_limited' || code === 'storage_unavailable' || code === 'auth_unavailable' || code === 'limits_unavailable' || code === 'storage_error' || code === 'internal_error';
 }
 
 export function errorBody(code: ErrorCode, message: string, details?: Record<string, unknown>): ChuteErrorBody {
