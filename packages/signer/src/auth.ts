@@ -49,12 +49,28 @@ export interface JwtAuthOptions {
   secret?: string;
   /** JWKS URL for asymmetric keys (RS256, ES256, EdDSA…); keys are cached and refreshed by jose. */
   jwksUrl?: string;
+  /** Required `iss`, checked whenever set. */
   issuer?: string;
+  /** Required `aud`, checked whenever set. */
   audience?: string;
   /** Claim holding the user id; default `sub`. */
   userClaim?: string;
   /** Allowed clock skew in seconds; default 30. */
   clockTolerance?: number;
+  /**
+   * Longest lifetime a token may have, seconds; default 24 h. Every token needs `exp`, at most
+   * this far from now and, when it has `iat`, from `iat` (which may not lie in the future). So a
+   * token valid for a year is refused with or without `iat`.
+   */
+  maxTokenAgeSeconds?: number;
+}
+
+/** `exp` (checked by jose) is no further than `maxAge` from now, nor from a past `iat`. */
+function withinLifetime(exp: number, iat: unknown, maxAge: number, tolerance: number): boolean {
+  const now = Math.floor(Date.now() / 1000);
+  if (exp - now > maxAge + tolerance) return false;
+  if (typeof iat !== 'number') return true;
+  return iat <= now + tolerance && exp - iat <= maxAge + tolerance;
 }
 
 /** JWT bearer tokens via `jose`: HS256 with a secret, or any JWKS-published key. */
@@ -70,11 +86,16 @@ export function jwtAuth(options: JwtAuthOptions): Authenticator {
   } else {
     key = createRemoteJWKSet(new URL(options.jwksUrl as string));
   }
+  const tolerance = options.clockTolerance ?? 30;
+  const maxAge = options.maxTokenAgeSeconds ?? 86_400;
+  if (!(maxAge > 0)) throw new TypeError('maxTokenAgeSeconds must be > 0');
   const verifyOptions = {
     ...(options.issuer ? { issuer: options.issuer } : {}),
     ...(options.audience ? { audience: options.audience } : {}),
     ...(algorithms ? { algorithms } : {}),
-    clockTolerance: options.clockTolerance ?? 30,
+    // A token without exp would be valid forever.
+    requiredClaims: ['exp'],
+    clockTolerance: tolerance,
   };
   return async (request) => {
     const token = bearerOf(request);
@@ -82,6 +103,7 @@ export function jwtAuth(options: JwtAuthOptions): Authenticator {
     try {
       const { payload } =
         typeof key === 'function' ? await jwtVerify(token, key, verifyOptions) : await jwtVerify(token, key, verifyOptions);
+      if (!withinLifetime(payload.exp as number, payload.iat, maxAge, tolerance)) return null;
       const userId = payload[claim];
       if (typeof userId !== 'string' && typeof userId !== 'number') return null;
       return { userId: String(userId) };

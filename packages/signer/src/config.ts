@@ -1,6 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { type ChecksumAlgorithm, DEFAULT_PART_SIZE, GiB, MAX_PARTS, MiB } from '@chute/protocol';
 import type { Authenticator, Identity } from './auth.js';
+import type { LimitStore } from './limits/store.js';
 
 export interface S3Options {
   bucket: string;
@@ -36,12 +37,16 @@ export interface Limits {
   requireMd5: boolean;
   /** Require Content-MD5 on stock-Uppy part and PUT signing (stock Uppy cannot send it; Chute's helper can). Default false. */
   uppyRequireMd5: boolean;
+  /** Open multipart uploads per user; a forgotten one frees its slot when its token expires. 0: no limit. Default 100. */
+  maxOpenUploads: number;
+  /** Bytes a user may declare at create per day (fixed 24-h window). 0: no limit. Default 50 GiB. */
+  maxBytesPerDay: number;
 }
 
 export interface RateLimitOptions {
-  /** Burst size per user (and per IP). */
+  /** Points per user per window (per IP: twice as many). A request costs 1, each URL it signs 1 more. */
   capacity: number;
-  /** Tokens added per second. */
+  /** Average points per second; the window is `capacity / refillPerSecond` seconds. */
   refillPerSecond: number;
 }
 
@@ -57,8 +62,13 @@ export interface SignerOptions {
   userPrefix?: (identity: Identity) => string;
   /** Origins allowed to call the API from a browser (exact, or `*`). Default: none (same origin only). */
   corsOrigins?: string[];
-  /** Rate limits per user and per IP (in-memory, per instance); `false` turns them off. */
+  /** Rate limits per user and per IP, in points (a request 1, each URL it signs 1); `false` turns them off. Default 600 per 10 s. */
   rateLimit?: RateLimitOptions | false;
+  /**
+   * Where rate limits and quotas count. Default: this process's memory (each instance counts on
+   * its own); `redisLimitStore` from `@chute/signer/redis` shares them across instances.
+   */
+  limitStore?: LimitStore;
   /** Public base URL of the signer, for links to itself (stock Uppy mode). Default: from the request. */
   publicUrl?: string;
   /** Clock in ms, for tests. */
@@ -91,6 +101,8 @@ export const DEFAULT_LIMITS: Limits = {
   maxBodyBytes: 1 * MiB,
   requireMd5: true,
   uppyRequireMd5: false,
+  maxOpenUploads: 100,
+  maxBytesPerDay: 50 * GiB,
 };
 
 export function resolveLimits(partial: Partial<Limits> = {}): Limits {
@@ -98,5 +110,6 @@ export function resolveLimits(partial: Partial<Limits> = {}): Limits {
   if (limits.urlTtlSeconds < 1 || limits.urlTtlSeconds > 604_800) throw new TypeError('urlTtlSeconds must be 1..604800');
   if (limits.maxParts < 1 || limits.maxParts > MAX_PARTS) throw new TypeError('maxParts must be 1..10000');
   if (limits.tokenTtlSeconds < 60) throw new TypeError('tokenTtlSeconds must be at least 60');
+  if (!(limits.maxOpenUploads >= 0) || !(limits.maxBytesPerDay >= 0)) throw new TypeError('maxOpenUploads and maxBytesPerDay must be ≥ 0 (0: no limit)');
   return limits;
 }

@@ -1,6 +1,7 @@
 import type { ChecksumAlgorithm } from '@chute/protocol';
 import type { Identity } from './auth.js';
 import type { Limits, SignerOptions } from './config.js';
+import type { Quotas } from './limits/quotas.js';
 import type { Store } from './s3.js';
 import type { TokenPayload, TokenSigner } from './token.js';
 
@@ -19,6 +20,10 @@ export interface HandlerContext {
   tokens: TokenSigner;
   limits: Limits;
   options: SignerOptions;
+  /** Charges the rate budget for the URLs this request is about to sign (throws `rate_limited`). */
+  charge?(urls: number): Promise<void>;
+  /** Per-user quotas (open uploads, bytes per day). */
+  quotas?: Quotas;
 }
 
 export type Handler = (ctx: HandlerContext) => Promise<Response>;

@@ -6,7 +6,10 @@ export { bearerTokens, type Authenticator, type Identity, isLoopback, jwtAuth, t
 export { DEFAULT_LIMITS, type Limits, type RateLimitOptions, type ResponseInfo, resolveLimits, type S3Options, type SignerOptions } from './config.js';
 export { ChuteError, errorResponse, isChuteError, toChuteError } from './errors.js';
 export { assertOwnKey, defaultUserPrefix, safeFileName } from './policy.js';
-export { RateLimiter } from './rate-limit.js';
+export { memoryLimitStore } from './limits/memory.js';
+export { type QuotaOptions, Quotas } from './limits/quotas.js';
+export type { Budget, Consumed, LimitStore, SlotTaken } from './limits/store.js';
+export { DEFAULT_RATE_LIMIT, RateLimits } from './rate-limit.js';
 export { createS3Client, Store } from './s3.js';
 export { mapS3Error } from './s3-errors.js';
 export { createSigner, type Signer } from './signer.js';

@@ -5,7 +5,10 @@ import { corsHeaders, originAllowed, preflightHeaders } from './cors.js';
 import { ChuteError, errorResponse, toChuteError } from './errors.js';
 import { download, listUploads } from './objects.js';
 import { checkIdentity, defaultUserPrefix } from './policy.js';
-import { RateLimiter } from './rate-limit.js';
+import { memoryLimitStore } from './limits/memory.js';
+import type { LimitStore } from './limits/store.js';
+import { Quotas } from './limits/quotas.js';
+import { DEFAULT_RATE_LIMIT, RateLimits } from './rate-limit.js';
 import { Store } from './s3.js';
 import { TokenSigner } from './token.js';
 import { abortUpload, completeUpload, createUpload, listParts, signParts } from './uploads.js';
@@ -53,6 +56,8 @@ export interface Signer {
   fetch(request: Request, ctx?: RequestContext): Promise<Response>;
   readonly store: Store;
   readonly limits: Limits;
+  /** Where rate limits and quotas count (`options.limitStore`, or this instance's memory). */
+  readonly limitStore: LimitStore;
 }
 
 /** The framework-free signer: `(Request) → Response`, stateless, any number of instances. */
@@ -63,9 +68,9 @@ export function createSigner(options: SignerOptions): Signer {
   const now = options.now ?? Date.now;
   const userPrefix = options.userPrefix ?? defaultUserPrefix;
   const corsOrigins = options.corsOrigins ?? [];
-  const rl = options.rateLimit === false ? undefined : (options.rateLimit ?? { capacity: 120, refillPerSecond: 20 });
-  const perUser = rl && new RateLimiter(rl.capacity, rl.refillPerSecond);
-  const perIp = rl && new RateLimiter(rl.capacity * 2, rl.refillPerSecond * 2);
+  const limitStore = options.limitStore ?? memoryLimitStore();
+  const rate = options.rateLimit === false ? undefined : new RateLimits(limitStore, options.rateLimit ?? DEFAULT_RATE_LIMIT);
+  const quotas = new Quotas(limitStore, limits);
 
   async function handle(request: Request, rctx: RequestContext, url: URL, nowMs: number, state: { route: string; userId?: string; uppy?: boolean }) {
     const path = url.pathname;
@@ -88,7 +93,7 @@ export function createSigner(options: SignerOptions): Signer {
         throw new ChuteError('bad_request', 'The upload id in the path is not valid URL encoding.');
       }
     }
-    if (rctx.ip) perIp?.take(`ip:${rctx.ip}`, nowMs);
+    if (rctx.ip) await rate?.byIp(rctx.ip);
 
     let identity: Identity;
     let uppyToken: UppyToken | undefined;
@@ -101,16 +106,21 @@ export function createSigner(options: SignerOptions): Signer {
       identity = checkIdentity(who);
     }
     state.userId = identity.userId;
-    perUser?.take(`user:${identity.userId}`, nowMs);
+    await rate?.byUser(identity.userId);
     const prefix = userPrefix(identity);
     const baseUrl = (options.publicUrl ?? rctx.baseUrl ?? url.origin).replace(/\/$/, '');
-    const ctx: HandlerContext = { request, url, params, identity, prefix, nowMs, baseUrl, store, tokens, limits, options };
+    const userId = identity.userId;
+    const charge = async (urls: number) => {
+      await rate?.urls(userId, rctx.ip, urls);
+    };
+    const ctx: HandlerContext = { request, url, params, identity, prefix, nowMs, baseUrl, store, tokens, limits, options, charge, quotas };
     return uppyToken ? uppyS3(ctx, uppyToken) : route.handler(ctx);
   }
 
   return {
     store,
     limits,
+    limitStore,
     async fetch(request, rctx = {}) {
       const started = performance.now();
       const nowMs = now();

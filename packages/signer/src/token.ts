@@ -60,9 +60,10 @@ export class TokenSigner {
 
   /**
    * The payload of a valid, unexpired token of kind `typ`. Throws `invalid_token` for anything
-   * forged or malformed and `token_expired` after `exp`.
+   * forged or malformed and `token_expired` after `exp` — or only once `exp` is more than
+   * `expiredGraceSeconds` past (the owner may still abort an upload whose token expired).
    */
-  async verify<T extends TokenPayload>(token: string, typ: string, nowSeconds: number): Promise<T> {
+  async verify<T extends TokenPayload>(token: string, typ: string, nowSeconds: number, options: { expiredGraceSeconds?: number } = {}): Promise<T> {
     const invalid = () => new ChuteError('invalid_token', 'The upload token is not valid for this request.');
     const dot = token.indexOf('.');
     if (dot <= 0 || token.length > 4096) throw invalid();
@@ -85,7 +86,7 @@ export class TokenSigner {
     }
     const p = payload as Partial<TokenPayload> | null;
     if (!p || typeof p !== 'object' || p.typ !== typ || typeof p.exp !== 'number') throw invalid();
-    if (p.exp <= nowSeconds) {
+    if (p.exp + (options.expiredGraceSeconds ?? 0) <= nowSeconds) {
       throw new ChuteError('token_expired', 'The upload token has expired; start the upload again.', {
         details: { expiredAt: new Date(p.exp * 1000).toISOString() },
       });

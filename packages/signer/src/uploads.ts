@@ -51,6 +51,7 @@ export async function createUpload(ctx: HandlerContext): Promise<Response> {
       throw new ChuteError('checksum_required', 'Give the Content-MD5 of the file (md5) or its checksum so the bucket can check it.');
     }
     const checksum = checksumOf(algorithm, body.checksum, 'checksum');
+    await ctx.quotas?.chargeBytes(ctx.identity.userId, body.size, ctx.nowMs);
     const request = await ctx.store.presignPut(
       {
         key,
@@ -75,13 +76,18 @@ export async function createUpload(ctx: HandlerContext): Promise<Response> {
   } catch (err) {
     throw new ChuteError('too_many_parts', `The file needs more than ${ctx.limits.maxParts} parts.`, { cause: err });
   }
-  const uploadId = await ctx.store.createMultipart({
-    key,
-    contentType,
-    algorithm,
-    ...(body.metadata ? { metadata: body.metadata } : {}),
-  });
   const exp = Math.floor(ctx.nowMs / 1000) + ctx.limits.tokenTtlSeconds;
+  const createMultipart = () =>
+    ctx.store.createMultipart({
+      key,
+      contentType,
+      algorithm,
+      ...(body.metadata ? { metadata: body.metadata } : {}),
+    });
+  // The open-upload slot lives as long as the token, so a forgotten upload frees it.
+  const uploadId = ctx.quotas
+    ? await ctx.quotas.around(ctx.identity.userId, key, body.size, exp * 1000, ctx.nowMs, createMultipart)
+    : await createMultipart();
   const composite = algorithm !== 'NONE' && CHECKSUM_TYPE[algorithm] === 'COMPOSITE';
   const payload: UploadToken = {
     typ: 'upload',
@@ -112,10 +118,13 @@ export async function createUpload(ctx: HandlerContext): Promise<Response> {
   );
 }
 
+/** How long after its token expired the owner may still abort an upload (R2 drops it after 7 days anyway). */
+const OWNER_ABORT_GRACE_SECONDS = 30 * 86_400;
+
 /** Verifies an upload token for this route's upload and this caller. */
-async function uploadToken(ctx: HandlerContext, token: string | null | undefined): Promise<UploadToken> {
+async function uploadToken(ctx: HandlerContext, token: string | null | undefined, expiredGraceSeconds = 0): Promise<UploadToken> {
   if (!token) throw new ChuteError('invalid_token', `The upload token is missing (body "token" or header ${UPLOAD_TOKEN_HEADER}).`);
-  const t = await ctx.tokens.verify<UploadToken>(token, 'upload', Math.floor(ctx.nowMs / 1000));
+  const t = await ctx.tokens.verify<UploadToken>(token, 'upload', Math.floor(ctx.nowMs / 1000), { expiredGraceSeconds });
   if (t.sub !== ctx.identity.userId) throw new ChuteError('forbidden', 'This upload belongs to another user.');
   if (t.u !== ctx.params.uploadId) throw new ChuteError('invalid_token', 'The upload token is for another upload.');
   return t;
@@ -217,6 +226,7 @@ export async function completeUpload(ctx: HandlerContext): Promise<Response> {
     algorithm: t.a,
     ...(body.checksum ? { fullChecksum: body.checksum } : {}),
   });
+  await ctx.quotas?.close(t.sub, t.k);
   // Only the bucket's own value is reported: the client trusts `checksum` as verified by the store.
   const value = done.checksum;
   const response: CompleteUploadResponse = {
@@ -230,7 +240,9 @@ export async function completeUpload(ctx: HandlerContext): Promise<Response> {
 
 /** DELETE /api/uploads/:uploadId */
 export async function abortUpload(ctx: HandlerContext): Promise<Response> {
-  const t = await uploadToken(ctx, ctx.request.headers.get(UPLOAD_TOKEN_HEADER));
+  // Owner abort: an expired token (valid MAC, same user) still aborts, so a stale upload can be cleaned up.
+  const t = await uploadToken(ctx, ctx.request.headers.get(UPLOAD_TOKEN_HEADER), OWNER_ABORT_GRACE_SECONDS);
   await ctx.store.abort(t.k, t.u);
+  await ctx.quotas?.close(t.sub, t.k);
   return json({ aborted: true, key: t.k, uploadId: t.u });
 }

@@ -42,6 +42,7 @@ export async function uppySign(ctx: HandlerContext): Promise<Response> {
     const contentType = normalizeContentType(r.contentType ?? '');
     checkContentType(contentType, ctx.limits);
     if (r.contentLength !== undefined) checkSize(r.contentLength, ctx.limits);
+    if (r.contentLength !== undefined) await ctx.quotas?.chargeBytes(ctx.identity.userId, r.contentLength, ctx.nowMs);
     const key = newObjectKey(ctx.prefix, r.key);
     const signed = await ctx.store.presignPut(
       {
@@ -117,7 +118,10 @@ export async function uppyS3(ctx: HandlerContext, t: UppyToken): Promise<Respons
     case 'create': {
       const contentType = normalizeContentType(ctx.request.headers.get('content-type') ?? '');
       checkContentType(contentType, ctx.limits);
-      const uploadId = await ctx.store.createMultipart({ key, contentType, algorithm: 'NONE' });
+      const create = () => ctx.store.createMultipart({ key, contentType, algorithm: 'NONE' });
+      // The slot is counted here; the bytes at complete, where stock Uppy's size is first known.
+      const expiresAtMs = ctx.nowMs + ctx.limits.tokenTtlSeconds * 1000;
+      const uploadId = ctx.quotas ? await ctx.quotas.around(t.sub, key, 0, expiresAtMs, ctx.nowMs, create) : await create();
       return xml(
         `<?xml version="1.0" encoding="UTF-8"?><InitiateMultipartUploadResult><Bucket>${escapeXml(ctx.store.bucket)}</Bucket><Key>${escapeXml(key)}</Key><UploadId>${escapeXml(uploadId)}</UploadId></InitiateMultipartUploadResult>`,
       );
@@ -157,9 +161,25 @@ export async function uppyS3(ctx: HandlerContext, t: UppyToken): Promise<Respons
       }
       if (size > ctx.limits.maxFileSize) {
         await ctx.store.abort(key, t.u as string);
+        await ctx.quotas?.close(t.sub, key);
         checkSize(size, ctx.limits);
       }
-      const done = await ctx.store.complete({ key, uploadId: t.u as string, parts: requested, algorithm: 'NONE' });
+      try {
+        await ctx.quotas?.chargeBytes(t.sub, size, ctx.nowMs);
+      } catch (err) {
+        // Over the day's bytes: nothing is kept, as for maxFileSize.
+        await ctx.store.abort(key, t.u as string);
+        await ctx.quotas?.close(t.sub, key);
+        throw err;
+      }
+      let done: Awaited<ReturnType<typeof ctx.store.complete>>;
+      try {
+        done = await ctx.store.complete({ key, uploadId: t.u as string, parts: requested, algorithm: 'NONE' });
+      } catch (err) {
+        await ctx.quotas?.refundBytes(t.sub, size); // a retried complete must not pay twice
+        throw err;
+      }
+      await ctx.quotas?.close(t.sub, key);
       const location = ctx.store.objectUrl(key);
       return xml(
         `<?xml version="1.0" encoding="UTF-8"?><CompleteMultipartUploadResult><Location>${escapeXml(location)}</Location><Bucket>${escapeXml(ctx.store.bucket)}</Bucket><Key>${escapeXml(key)}</Key><ETag>"${escapeXml(done.etag)}"</ETag></CompleteMultipartUploadResult>`,
@@ -167,6 +187,7 @@ export async function uppyS3(ctx: HandlerContext, t: UppyToken): Promise<Respons
     }
     case 'abort': {
       await ctx.store.abort(key, t.u as string);
+      await ctx.quotas?.close(t.sub, key);
       return new Response(null, { status: 204 });
     }
   }
