@@ -57,6 +57,31 @@ describe('jwtAuth HS256', () => {
     const none = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"sub":"a","iss":"https://idp.test","aud":"chute"}').toString('base64url')}.`;
     expect(await auth(req(`Bearer ${none}`), {})).toBeNull();
   });
+  const claims = (c: Record<string, unknown>) =>
+    new SignJWT(c).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(SECRET));
+  const base = { sub: 'a', iss: 'https://idp.test', aud: 'chute' };
+  const now = () => Math.floor(Date.now() / 1000);
+  test('a token without exp is refused (it would be valid forever)', async () => {
+    expect(await auth(req(`Bearer ${await claims({ ...base, iat: now() })}`), {})).toBeNull();
+    expect(await auth(req(`Bearer ${await claims({ ...base, iat: now(), exp: now() + 60 })}`), {})).toEqual({ userId: 'a' });
+  });
+  test('a token living longer than maxTokenAgeSeconds (24 h) is refused, with or without iat; iat in the future too', async () => {
+    expect(await auth(req(`Bearer ${await claims({ ...base, exp: now() + 2 * 86_400 })}`), {})).toBeNull();
+    expect(await auth(req(`Bearer ${await claims({ ...base, iat: now(), exp: now() + 2 * 86_400 })}`), {})).toBeNull();
+    // Issued 23 h ago, valid 2 h more: a 25-h token.
+    expect(await auth(req(`Bearer ${await claims({ ...base, iat: now() - 23 * 3600, exp: now() + 2 * 3600 })}`), {})).toBeNull();
+    expect(await auth(req(`Bearer ${await claims({ ...base, iat: now() + 86_400, exp: now() + 86_400 + 60 })}`), {})).toBeNull();
+    expect(await auth(req(`Bearer ${await claims({ ...base, exp: now() + 23 * 3600 })}`), {})).toEqual({ userId: 'a' });
+    const short = jwtAuth({ secret: SECRET, issuer: 'https://idp.test', audience: 'chute', maxTokenAgeSeconds: 600 });
+    expect(await short(req(`Bearer ${await claims({ ...base, iat: now(), exp: now() + 3600 })}`), {})).toBeNull();
+  });
+  test('wrong or missing issuer and audience are refused', async () => {
+    const exp = now() + 60;
+    expect(await auth(req(`Bearer ${await claims({ ...base, exp, iss: 'https://evil.test' })}`), {})).toBeNull();
+    expect(await auth(req(`Bearer ${await claims({ sub: 'a', aud: 'chute', exp })}`), {})).toBeNull();
+    expect(await auth(req(`Bearer ${await claims({ ...base, exp, aud: 'other' })}`), {})).toBeNull();
+    expect(await auth(req(`Bearer ${await claims({ sub: 'a', iss: 'https://idp.test', exp })}`), {})).toBeNull();
+  });
   test('needs exactly one key source and a long secret', () => {
     expect(() => jwtAuth({})).toThrow();
     expect(() => jwtAuth({ secret: 'short' })).toThrow(/32 bytes/);
@@ -67,10 +92,12 @@ describe('jwtAuth with a JWKS served on loopback', () => {
   let server: Server;
   let url: string;
   let privateKey: CryptoKey;
+  let publicKey: CryptoKey;
   let other: CryptoKey;
   beforeAll(async () => {
     const pair = await generateKeyPair('ES256');
     privateKey = pair.privateKey as CryptoKey;
+    publicKey = pair.publicKey as CryptoKey;
     other = (await generateKeyPair('ES256')).privateKey as CryptoKey;
     const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
     server = createServer((_req, res) => {
@@ -89,6 +116,24 @@ describe('jwtAuth with a JWKS served on loopback', () => {
     const auth = jwtAuth({ jwksUrl: url });
     expect(await auth(req(`Bearer ${await sign(privateKey, 'carol')}`), {})).toEqual({ userId: 'carol' });
     expect(await auth(req(`Bearer ${await sign(other, 'mallory')}`), {})).toBeNull();
+  });
+  test('a token without exp is refused with a JWKS key too', async () => {
+    const auth = jwtAuth({ jwksUrl: url });
+    const noExp = await new SignJWT({ sub: 'carol' }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).sign(privateKey);
+    expect(await auth(req(`Bearer ${noExp}`), {})).toBeNull();
+  });
+  test('algorithm confusion: HS256 signed with the published public key as the secret is refused', async () => {
+    const auth = jwtAuth({ jwksUrl: url });
+    const jwk = await exportJWK(publicKey);
+    for (const secret of [JSON.stringify(jwk), `${jwk.x}${jwk.y}`, Buffer.from(JSON.stringify({ keys: [jwk] })).toString()]) {
+      const forged = await new SignJWT({ sub: 'mallory' })
+        .setProtectedHeader({ alg: 'HS256', kid: 'k1' })
+        .setExpirationTime('5m')
+        .sign(new TextEncoder().encode(secret));
+      expect(await auth(req(`Bearer ${forged}`), {})).toBeNull();
+    }
+    const none = `${Buffer.from('{"alg":"none","kid":"k1"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: 'mallory', exp: Math.floor(Date.now() / 1000) + 60 })).toString('base64url')}.`;
+    expect(await auth(req(`Bearer ${none}`), {})).toBeNull();
   });
   test('an unreachable JWKS is auth_unavailable, not a 401 or a crash', async () => {
     const auth = jwtAuth({ jwksUrl: 'http://127.0.0.1:1/jwks.json' });
