@@ -61,6 +61,8 @@ export type PayloadMode =
 export interface AuthResult {
   presigned: boolean;
   payload: PayloadMode;
+  /** Lower-case names the signature covers (X-Amz-SignedHeaders or the header's SignedHeaders). */
+  signedHeaders: ReadonlySet<string>;
   /** Expected hex sha256 of the body when payload is 'sha256'. */
   sha256?: string;
   /** For aws-chunked bodies with signed chunks: signs each chunk's string-to-sign. */
@@ -115,6 +117,24 @@ function safeEqualHex(a: string, b: string): boolean {
 }
 
 const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+
+/** S3's refusal of headers outside the signature, naming them in <HeadersNotSigned>. */
+export function headersNotSigned(names: string[]): S3Error {
+  return new S3Error('AccessDenied', 'There were headers present in the request which were not signed', undefined, {
+    HeadersNotSigned: names.join(', '),
+  });
+}
+
+/**
+ * S3 obeys only what was signed: an x-amz-* header outside SignedHeaders (say x-amz-copy-source
+ * added to a presigned PUT, which would turn it into a copy) is refused, never ignored.
+ */
+function refuseUnsignedAmz(headers: IncomingHttpHeaders, signed: ReadonlySet<string>) {
+  const names = Object.keys(headers)
+    .filter((n) => n.startsWith('x-amz-') && !signed.has(n))
+    .sort();
+  if (names.length) throw headersNotSigned(names);
+}
 
 export class Authenticator {
   private readonly verifiers = new Map<string, Verifier>();
@@ -178,7 +198,8 @@ export class Authenticator {
     const req = this.httpRequest(r, this.pick(r.headers, signed), r.query);
     const expected = await verifier.requestSignature(req, signed, contentSha, date, region);
     if (expected === null || !safeEqualHex(expected, m[3] as string)) throw new S3Error('SignatureDoesNotMatch');
-    const result: AuthResult = { presigned: false, payload };
+    refuseUnsignedAmz(r.headers, signed);
+    const result: AuthResult = { presigned: false, payload, signedHeaders: signed };
     if (payload === 'sha256') result.sha256 = contentSha.toLowerCase();
     if (payload === 'streaming-signed' || payload === 'streaming-signed-trailer') {
       const longDate = first(r.headers['x-amz-date']) as string;
@@ -220,10 +241,13 @@ export class Authenticator {
     const req = this.httpRequest(r, this.pick(r.headers, signed), r.query);
     const expected = await verifier.requestSignature(req, signed, contentSha, date, region);
     if (expected === null || !safeEqualHex(expected, signature)) throw new S3Error('SignatureDoesNotMatch');
+    refuseUnsignedAmz(r.headers, signed);
     const payload = payloadMode(contentSha);
     if (payload !== 'unsigned' && payload !== 'sha256')
       throw new S3Error('InvalidRequest', 'Streaming payloads are not supported with presigned URLs.');
-    return payload === 'sha256' ? { presigned: true, payload, sha256: contentSha.toLowerCase() } : { presigned: true, payload };
+    const result: AuthResult = { presigned: true, payload, signedHeaders: signed };
+    if (payload === 'sha256') result.sha256 = contentSha.toLowerCase();
+    return result;
   }
 }
 

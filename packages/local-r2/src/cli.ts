@@ -3,11 +3,13 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, startLocalR2 } from './server.js';
 
 const USAGE = `Usage: local-r2 [--host 127.0.0.1] [--port 9000] --data-dir DIR [--bucket NAME ...]
-                [--access-key-id ID] [--secret-access-key SECRET]
+                [--access-key-id ID] [--secret-access-key SECRET] [--allowed-host NAME ...]
 
 An R2-compatible S3 endpoint on disk (path-style or <bucket>.localhost, region "auto").
 Credentials: flags, else LOCAL_R2_ACCESS_KEY_ID / LOCAL_R2_SECRET_ACCESS_KEY,
-else the development defaults ${DEFAULT_ACCESS_KEY_ID} / ${DEFAULT_SECRET_ACCESS_KEY}.`;
+else the development defaults ${DEFAULT_ACCESS_KEY_ID} / ${DEFAULT_SECRET_ACCESS_KEY}.
+Host names answered: localhost, *.localhost, 127.0.0.1, [::1], the --host, and each
+--allowed-host (else LOCAL_R2_ALLOWED_HOSTS, comma-separated; *.example.com wildcards, * = any).`;
 
 async function main() {
   let values;
@@ -20,6 +22,7 @@ async function main() {
         bucket: { type: 'string', multiple: true, default: [] },
         'access-key-id': { type: 'string' },
         'secret-access-key': { type: 'string' },
+        'allowed-host': { type: 'string', multiple: true, default: [] },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -39,12 +42,15 @@ async function main() {
   }
   const accessKeyId = values['access-key-id'] ?? process.env.LOCAL_R2_ACCESS_KEY_ID ?? DEFAULT_ACCESS_KEY_ID;
   const secretAccessKey = values['secret-access-key'] ?? process.env.LOCAL_R2_SECRET_ACCESS_KEY ?? DEFAULT_SECRET_ACCESS_KEY;
+  const fromEnv = (process.env.LOCAL_R2_ALLOWED_HOSTS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const allowedHosts = values['allowed-host'].length ? values['allowed-host'] : fromEnv;
   const r2 = await startLocalR2({
     host: values.host,
     port,
     dataDir: values['data-dir'],
     buckets: values.bucket,
     credentials: { accessKeyId, secretAccessKey },
+    allowedHosts,
   });
   console.log(`local-r2 listening on ${r2.endpoint}`);
   const stop = () => {

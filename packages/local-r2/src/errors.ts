@@ -37,6 +37,7 @@ const TABLE = {
   NoSuchUpload: [404, 'The specified multipart upload does not exist.'],
   NotImplemented: [501, 'A header or query you provided implies functionality that is not implemented.'],
   PreconditionFailed: [412, 'At least one of the pre-conditions you specified did not hold.'],
+  RequestTimeout: [400, 'Your socket connection to the server was not read from or written to within the timeout period.'],
   RequestTimeTooSkewed: [403, 'The difference between the request time and the current time is too large.'],
   SignatureDoesNotMatch: [403, 'The request signature we calculated does not match the signature you provided. Check your secret access key and signing method.'],
   Unauthorized: [401, 'Unauthorized'],
@@ -48,11 +49,14 @@ export type S3ErrorCode = keyof typeof TABLE;
 export class S3Error extends Error {
   readonly code: S3ErrorCode;
   readonly status: number;
+  /** Extra elements of the error XML after <Message>, e.g. S3's <HeadersNotSigned>. */
+  readonly fields: Record<string, string>;
   /** Not-modified is modelled as an error so handlers can bail out early; it has no body. */
-  constructor(code: S3ErrorCode, message?: string, status?: number) {
+  constructor(code: S3ErrorCode, message?: string, status?: number, fields: Record<string, string> = {}) {
     super(message ?? TABLE[code][1]);
     this.code = code;
     this.status = status ?? TABLE[code][0];
+    this.fields = fields;
   }
 }
 
@@ -60,5 +64,8 @@ const escapeXml = (s: string) =>
   s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c] ?? c);
 
 export function errorXml(err: S3Error): string {
-  return `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${err.code}</Code><Message>${escapeXml(err.message)}</Message></Error>`;
+  const extra = Object.entries(err.fields)
+    .map(([k, v]) => `<${k}>${escapeXml(v)}</${k}>`)
+    .join('');
+  return `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${err.code}</Code><Message>${escapeXml(err.message)}</Message>${extra}</Error>`;
 }

@@ -1,11 +1,12 @@
 import { mkdir } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, STATUS_CODES, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { Authenticator, type Credentials } from './auth.js';
 import { errorXml, S3Error } from './errors.js';
 import { type App, type Ctx, parseQuery, send } from './http/context.js';
 import { type CorsRule, corsForRequest, preflight } from './http/cors.js';
+import { hostMatcher } from './http/hosts.js';
 import { checkKey, validBucketName } from './keys.js';
 import { sweep } from './lifecycle.js';
 import { route } from './router.js';
@@ -38,6 +39,15 @@ export interface LocalR2Options {
   sweepIntervalMs?: number;
   /** Called with unexpected server errors (default: console.error). */
   onError?: (msg: string, err?: unknown) => void;
+  /**
+   * Host names answered besides localhost, *.localhost, 127.0.0.1, [::1] and the listen host
+   * (unless that is 0.0.0.0 / ::). `*.example.com` matches subdomains; `*` turns the check off.
+   */
+  allowedHosts?: string[];
+  /** The request line and headers must arrive within this; default 20 s. */
+  headersTimeoutMs?: number;
+  /** A connection that moves no bytes for this long is closed; default 60 s, 0 = never. */
+  idleTimeoutMs?: number;
 }
 
 export interface LocalR2 {
@@ -119,13 +129,14 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse) {
     key: undefined,
     query: {},
     headers: req.headers,
-    auth: { presigned: false, payload: 'unsigned' },
+    auth: { presigned: false, payload: 'unsigned', signedHeaders: new Set() },
     cors: {},
   };
   res.setHeader('server', 'local-r2');
   // The injectable clock is the server's clock: SDKs correct their skew from this header.
   res.setHeader('date', new Date(app.now()).toUTCString());
   try {
+    app.checkHost(req.headers.host);
     ctx.query = parseQuery(qi === -1 ? '' : url.slice(qi + 1));
     const vhost = virtualHostBucket(req.headers.host);
     const { bucket, key } = splitPath(vhost ? `/${vhost}${rawPath}` : rawPath);
@@ -176,35 +187,60 @@ export async function startLocalR2(options: LocalR2Options): Promise<LocalR2> {
     await unlock();
     throw err;
   }
-  const app: App = { db, blobs, auth: new Authenticator(credentials, now), now, log };
+  const host = options.host ?? '127.0.0.1';
+  const checkHost = hostMatcher(host, options.allowedHosts);
+  const app: App = { db, blobs, auth: new Authenticator(credentials, now), now, checkHost, log };
   await sweep(app);
 
   // Sockets whose last response announced `Connection: close`: a parse error after it (say, an
   // unread body parsed as a request) must not add bytes behind that response.
   const closing = new WeakSet<Socket>();
-  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 0, keepAliveTimeout: 65_000 }, (req, res) => {
+  const headersTimeout = options.headersTimeoutMs ?? 20_000;
+  const idleTimeout = options.idleTimeoutMs ?? 60_000;
+  // No overall request timeout (a 5 GiB body takes as long as it takes); slow or silent clients
+  // are cut off by the headers timeout and the idle timeout instead.
+  const server = createServer(
+    {
+      maxHeaderSize: MAX_HEADER_BYTES,
+      requestTimeout: 0,
+      headersTimeout,
+      connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(headersTimeout / 4))),
+      // Node re-arms a pipelined request's socket with this after each response: keep it within the idle limit.
+      keepAliveTimeout: idleTimeout > 0 ? Math.min(65_000, idleTimeout) : 65_000,
+    },
+    (req, res) => {
     res.once('finish', () => {
       if (!res.shouldKeepAlive || res.getHeader('connection') === 'close') closing.add(req.socket);
     });
     void handle(app, req, res);
+    },
+  );
+  server.setTimeout(idleTimeout);
+  server.on('timeout', (socket: Socket) => {
+    // A silent client is cut off, but not while it waits for us (a long fsync after a full body).
+    const res = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (res?.req.complete && !res.headersSent) return;
+    socket.destroy();
   });
   server.on('clientError', (err, socket) => {
     // Node keeps the response in flight on `_httpMessage`: once its head is out, a 400 would corrupt it.
     const current = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
     if (!socket.writable || closing.has(socket as Socket) || current?.headersSent) return socket.destroy();
+    const code = (err as NodeJS.ErrnoException).code;
     const e =
-      (err as NodeJS.ErrnoException).code === 'HPE_HEADER_OVERFLOW'
+      code === 'HPE_HEADER_OVERFLOW'
         ? new S3Error('InvalidRequest', 'Request headers are too large.', 431)
-        : new S3Error('InvalidRequest', 'The HTTP request is malformed.');
+        : code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? new S3Error('RequestTimeout', 'The request headers did not arrive within the headers timeout.', 408)
+          : new S3Error('InvalidRequest', 'The HTTP request is malformed.');
     const body = errorXml(e);
     // The answer to a HEAD carries no body, even one Node never parsed: the client would read
     // the XML as garbage after the response.
     const head = (err as { rawPacket?: Buffer }).rawPacket?.subarray(0, 5).toString('latin1') === 'HEAD ';
     socket.end(
-      `HTTP/1.1 ${e.status} ${e.status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${head ? '' : body}`,
+      `HTTP/1.1 ${e.status} ${STATUS_CODES[e.status]}\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${head ? '' : body}`,
     );
   });
-  const host = options.host ?? '127.0.0.1';
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

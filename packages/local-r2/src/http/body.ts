@@ -27,7 +27,11 @@ export interface BodySource {
 export function bodySource(ctx: Ctx): BodySource {
   const mode = ctx.auth.payload;
   const encoding = (h(ctx, 'content-encoding') ?? '').toLowerCase();
-  const chunked = mode.startsWith('streaming-') || encoding.split(',').some((e) => e.trim() === 'aws-chunked');
+  // Only a STREAMING-* x-amz-content-sha256 (always signed) may reframe the body: a bare
+  // Content-Encoding must not turn the signed Content-Length into a different stored length.
+  const chunked = mode.startsWith('streaming-');
+  if (!chunked && encoding.split(',').some((e) => e.trim() === 'aws-chunked'))
+    throw new S3Error('InvalidRequest', 'aws-chunked content needs a STREAMING x-amz-content-sha256');
   if (chunked) {
     const decoded = h(ctx, 'x-amz-decoded-content-length');
     if (decoded === undefined || !/^\d+$/.test(decoded)) throw new S3Error('MissingContentLength');

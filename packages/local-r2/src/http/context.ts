@@ -9,6 +9,8 @@ export interface App {
   blobs: BlobStore;
   auth: Authenticator;
   now: () => number;
+  /** Throws AccessDenied for a Host header this server does not answer to (allowedHosts). */
+  checkHost: (host: string | undefined) => void;
   /** Reports unexpected server errors (client mistakes are answered, not logged). */
   log: (msg: string, err?: unknown) => void;
 }

@@ -1,3 +1,4 @@
+import { headersNotSigned } from '../auth.js';
 import { S3Error } from '../errors.js';
 import type { ObjectRow } from '../store/db.js';
 import { httpDate } from '../xml.js';
@@ -14,8 +15,22 @@ export const SYSTEM_HEADERS = [
 export const MAX_METADATA_BYTES = 8192;
 const STORAGE_CLASSES = new Set(['STANDARD', 'STANDARD_IA']);
 
+/** Stored headers a presigned write may carry only when its signer chose them. */
+const MUST_BE_SIGNED_WHEN_PRESIGNED = SYSTEM_HEADERS.filter((n) => n !== 'content-type');
+
+/**
+ * Deliberately stricter than R2/S3, which store these unsigned: a presigned URL is handed to
+ * someone else, so whatever it stores must be what the signer chose (x-amz-* are refused in auth).
+ */
+function refuseUnsignedStoredHeaders(ctx: Ctx) {
+  if (!ctx.auth.presigned) return;
+  const names = MUST_BE_SIGNED_WHEN_PRESIGNED.filter((n) => ctx.headers[n] !== undefined && !ctx.auth.signedHeaders.has(n));
+  if (names.length) throw headersNotSigned(names);
+}
+
 /** System and user (x-amz-meta-*) metadata of a PutObject / CreateMultipartUpload request. */
 export function requestMetadata(ctx: Ctx): { headers: Record<string, string>; meta: Record<string, string> } {
+  refuseUnsignedStoredHeaders(ctx);
   const headers: Record<string, string> = {};
   for (const name of SYSTEM_HEADERS) {
     let v = h(ctx, name);
