@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { request } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,5 +45,51 @@ describe('CLI', () => {
       proc.kill('SIGTERM');
     });
     expect(code).toBe(0);
+  }, 30_000);
+
+  it('answers the --allowed-host names (else LOCAL_R2_ALLOWED_HOSTS) besides the loopback defaults', async () => {
+    const start = async (args: string[], env: NodeJS.ProcessEnv) => {
+      const proc = spawn(process.execPath, ['--import', 'tsx', '--conditions', 'source', cli, '--port', '0', '--data-dir', join(dir, args.join('-') || 'env'), ...args], {
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const line = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        proc.stdout.on('data', (c: Buffer) => {
+          out += c.toString();
+          if (out.includes('\n')) resolve(out.split('\n')[0] as string);
+        });
+        proc.once('exit', (code) => reject(new Error(`exited ${code}`)));
+      });
+      return { proc, endpoint: line.slice('local-r2 listening on '.length) };
+    };
+    // The host check comes before auth: a refused name says so, an allowed one gets the auth error.
+    const message = (endpoint: string, host: string) =>
+      new Promise<string>((resolve, reject) => {
+        const req = request(`${endpoint}/`, { headers: { host } }, (res) => {
+          let body = '';
+          res.on('data', (c) => {
+            body += c;
+          });
+          res.on('end', () => resolve(/<Message>([^<]*)<\/Message>/.exec(body)?.[1] ?? ''));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    const flag = await start(['--allowed-host', 'dev.box', '--allowed-host', '*.example.com'], { LOCAL_R2_ALLOWED_HOSTS: 'ignored.test' });
+    const env = await start([], { LOCAL_R2_ALLOWED_HOSTS: 'env.box, *.env.test' });
+    try {
+      for (const host of ['dev.box', 'a.example.com', 'localhost']) expect(await message(flag.endpoint, host)).toBe('Access Denied: the request is not signed.');
+      expect(await message(flag.endpoint, 'ignored.test')).toContain('is not a name this server answers to');
+      for (const host of ['env.box', 'a.env.test']) expect(await message(env.endpoint, host)).toBe('Access Denied: the request is not signed.');
+      expect(await message(env.endpoint, 'dev.box')).toContain('is not a name this server answers to');
+    } finally {
+      for (const { proc } of [flag, env]) {
+        await new Promise((resolve) => {
+          proc.once('exit', resolve);
+          proc.kill('SIGTERM');
+        });
+      }
+    }
   }, 30_000);
 });
