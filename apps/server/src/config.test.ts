@@ -51,8 +51,26 @@ describe('loadConfig', () => {
     ]);
     expect(problems({ ...R2, TOKEN_SECRETS: 'short' })).toEqual([expect.stringContaining('at least 32 characters')]);
     expect(problems({ ...R2, AUTH_TOKENS: 'short:bob' })).toEqual([expect.stringContaining('token:userId'), expect.stringContaining('needs AUTH_TOKENS')]);
-    expect(problems({ ...R2, AUTH_MODE: 'jwt' })).toEqual([expect.stringContaining('exactly one of JWT_SECRET or JWT_JWKS_URL')]);
+    expect(problems({ ...R2, AUTH_MODE: 'jwt', JWT_AUDIENCE: 'chute', JWT_ISSUER: 'https://idp' })).toEqual([expect.stringContaining('exactly one of JWT_SECRET or JWT_JWKS_URL')]);
     expect(problems({ S3_ENDPOINT: 'http://x:9000' })).toEqual([expect.stringContaining('partly configured')]);
+  });
+  test('jwt mode needs an audience and an issuer unless any is allowed explicitly', () => {
+    const jwt = { ...R2, AUTH_MODE: 'jwt', JWT_SECRET: 'j'.repeat(32) };
+    expect(problems(jwt)).toEqual([
+      expect.stringContaining('needs JWT_AUDIENCE (the aud your identity provider puts in tokens for this service), or JWT_ALLOW_ANY_AUDIENCE=true'),
+      expect.stringContaining('needs JWT_ISSUER (the iss of your identity provider), or JWT_ALLOW_ANY_ISSUER=true'),
+    ]);
+    expect(problems({ ...jwt, JWT_AUDIENCE: 'chute' })).toEqual([expect.stringContaining('JWT_ISSUER')]);
+    const c = loadConfig({ ...jwt, JWT_ALLOW_ANY_AUDIENCE: 'true', JWT_ALLOW_ANY_ISSUER: 'true', JWT_MAX_TOKEN_AGE_SECONDS: '600' });
+    expect(c.auth).toEqual({ mode: 'jwt', secret: 'j'.repeat(32), userClaim: 'sub', maxTokenAgeSeconds: 600 });
+    expect(loadConfig({ ...jwt, JWT_AUDIENCE: 'chute', JWT_ISSUER: 'https://idp' }).auth).toMatchObject({ audience: 'chute', issuer: 'https://idp' });
+  });
+  test('quotas and REDIS_URL; its password is kept out of logs', () => {
+    const c = loadConfig({ REDIS_URL: 'redis://:p%40ss-word@127.0.0.1:6379/0', MAX_OPEN_UPLOADS: '3', MAX_BYTES_PER_DAY: '1000' });
+    expect([c.env.REDIS_URL, c.env.MAX_OPEN_UPLOADS, c.env.MAX_BYTES_PER_DAY]).toEqual(['redis://:p%40ss-word@127.0.0.1:6379/0', 3, 1000]);
+    expect(c.secrets).toContain('p@ss-word');
+    expect(problems({ REDIS_URL: 'http://127.0.0.1:6379' })).toEqual([expect.stringContaining('REDIS_URL: must be a redis:// or rediss:// URL')]);
+    expect(problems({ MAX_OPEN_UPLOADS: '-1' })).toEqual([expect.stringContaining('MAX_OPEN_UPLOADS')]);
   });
   test('open mode refuses a non-loopback host', () => {
     expect(problems({ HOST: '0.0.0.0' })).toEqual([expect.stringContaining('AUTH_MODE=open only binds to loopback')]);

@@ -37,6 +37,9 @@ const envSchema = z.object({
   JWT_ISSUER: opt(z.string()),
   JWT_AUDIENCE: opt(z.string()),
   JWT_USER_CLAIM: opt(z.string()).default('sub'),
+  JWT_ALLOW_ANY_AUDIENCE: opt(bool).default(false),
+  JWT_ALLOW_ANY_ISSUER: opt(bool).default(false),
+  JWT_MAX_TOKEN_AGE_SECONDS: opt(int(1)),
   TOKEN_SECRETS: opt(list),
 
   CORS_ORIGINS: opt(list).default([]),
@@ -50,8 +53,11 @@ const envSchema = z.object({
   MAX_BODY_BYTES: opt(int(1024)),
   REQUIRE_MD5: opt(bool),
   CHECKSUM_ALGORITHM: opt(z.enum(['CRC64NVME', 'CRC32', 'CRC32C', 'SHA1', 'SHA256', 'NONE'])),
-  RATE_LIMIT_CAPACITY: opt(int(0)).default(120),
-  RATE_LIMIT_PER_SECOND: opt(z.coerce.number().min(0)).default(20),
+  RATE_LIMIT_CAPACITY: opt(int(0)).default(600),
+  RATE_LIMIT_PER_SECOND: opt(z.coerce.number().min(0)).default(60),
+  MAX_OPEN_UPLOADS: opt(int(0)),
+  MAX_BYTES_PER_DAY: opt(int(0)),
+  REDIS_URL: opt(z.string().regex(/^rediss?:\/\/[^\s]+$/, 'must be a redis:// or rediss:// URL')),
 
   STATIC_DIR: opt(z.string().min(1)),
 });
@@ -61,7 +67,7 @@ export type Env = z.infer<typeof envSchema>;
 export type AuthConfig =
   | { mode: 'open' }
   | { mode: 'tokens'; tokens: Record<string, string> }
-  | { mode: 'jwt'; secret?: string; jwksUrl?: string; issuer?: string; audience?: string; userClaim: string };
+  | { mode: 'jwt'; secret?: string; jwksUrl?: string; issuer?: string; audience?: string; userClaim: string; maxTokenAgeSeconds?: number };
 
 export interface ServerConfig {
   env: Env;
@@ -149,6 +155,13 @@ export function loadConfig(raw: NodeJS.ProcessEnv | Record<string, string | unde
   } else {
     if (!env.JWT_SECRET === !env.JWT_JWKS_URL) problems.push('AUTH_MODE=jwt needs exactly one of JWT_SECRET or JWT_JWKS_URL');
     if (env.JWT_SECRET) secrets.push(env.JWT_SECRET);
+    // Without them any token the key signs would do, also those the IdP issued for other services.
+    if (!env.JWT_AUDIENCE && !env.JWT_ALLOW_ANY_AUDIENCE) {
+      problems.push('AUTH_MODE=jwt needs JWT_AUDIENCE (the aud your identity provider puts in tokens for this service), or JWT_ALLOW_ANY_AUDIENCE=true to accept any audience');
+    }
+    if (!env.JWT_ISSUER && !env.JWT_ALLOW_ANY_ISSUER) {
+      problems.push('AUTH_MODE=jwt needs JWT_ISSUER (the iss of your identity provider), or JWT_ALLOW_ANY_ISSUER=true to accept any issuer');
+    }
     auth = {
       mode,
       userClaim: env.JWT_USER_CLAIM,
@@ -156,7 +169,16 @@ export function loadConfig(raw: NodeJS.ProcessEnv | Record<string, string | unde
       ...(env.JWT_JWKS_URL ? { jwksUrl: env.JWT_JWKS_URL } : {}),
       ...(env.JWT_ISSUER ? { issuer: env.JWT_ISSUER } : {}),
       ...(env.JWT_AUDIENCE ? { audience: env.JWT_AUDIENCE } : {}),
+      ...(env.JWT_MAX_TOKEN_AGE_SECONDS !== undefined ? { maxTokenAgeSeconds: env.JWT_MAX_TOKEN_AGE_SECONDS } : {}),
     };
+  }
+  if (env.REDIS_URL) {
+    try {
+      const password = decodeURIComponent(new URL(env.REDIS_URL).password);
+      if (password) secrets.push(password);
+    } catch {
+      problems.push('REDIS_URL: is not a valid URL');
+    }
   }
   if (problems.length) throw new ConfigError(problems);
   return { env, host: env.HOST, port: env.PORT, ...(bucket ? { bucket } : {}), auth, secrets };

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { LocalR2 } from '@chute/local-r2';
-import { type Authenticator, bearerTokens, createSigner, jwtAuth, openDevAuth, type Signer, type SignerOptions } from '@chute/signer';
+import { type Authenticator, bearerTokens, createSigner, jwtAuth, type LimitStore, openDevAuth, type Signer, type SignerOptions } from '@chute/signer';
 import { answerClientErrors, chuteRouter } from '@chute/signer/express';
 import express from 'express';
 import type { DestinationStream, Logger } from 'pino';
@@ -31,6 +31,7 @@ function authenticator(config: ServerConfig): Authenticator {
       ...(a.jwksUrl ? { jwksUrl: a.jwksUrl } : {}),
       ...(a.issuer ? { issuer: a.issuer } : {}),
       ...(a.audience ? { audience: a.audience } : {}),
+      ...(a.maxTokenAgeSeconds !== undefined ? { maxTokenAgeSeconds: a.maxTokenAgeSeconds } : {}),
     });
   }
   return openDevAuth();
@@ -64,7 +65,14 @@ export async function startServer(config: ServerConfig, options: { logDestinatio
   let localR2: LocalR2 | undefined;
   let s3: SignerOptions['s3'];
   let tokenSecrets = env.TOKEN_SECRETS ?? [];
+  let limitStore: (LimitStore & { close(): Promise<void> }) | undefined;
   try {
+    if (env.REDIS_URL) {
+      // Loaded only when configured: ioredis stays out of every other setup.
+      const { redisLimitStore, redactRedisUrl } = await import('@chute/signer/redis');
+      limitStore = await redisLimitStore({ url: env.REDIS_URL, onError: (err) => logger.warn({ err: err.message }, 'Redis: connection error (limits answer 503 until it is back)') });
+      logger.info({ redis: redactRedisUrl(env.REDIS_URL) }, 'rate limits and quotas are shared through Redis');
+    }
     if (config.bucket) {
       const b = config.bucket;
       s3 = {
@@ -87,6 +95,7 @@ export async function startServer(config: ServerConfig, options: { logDestinatio
     }
   } catch (err) {
     server.close();
+    await limitStore?.close();
     throw err;
   }
   if (config.auth.mode === 'open') {
@@ -99,6 +108,7 @@ export async function startServer(config: ServerConfig, options: { logDestinatio
     authenticate: authenticator(config),
     corsOrigins: env.CORS_ORIGINS,
     rateLimit: env.RATE_LIMIT_CAPACITY > 0 && env.RATE_LIMIT_PER_SECOND > 0 ? { capacity: env.RATE_LIMIT_CAPACITY, refillPerSecond: env.RATE_LIMIT_PER_SECOND } : false,
+    ...(limitStore ? { limitStore } : {}),
     ...(env.CHECKSUM_ALGORITHM ? { checksumAlgorithm: env.CHECKSUM_ALGORITHM } : {}),
     ...(env.PUBLIC_URL ? { publicUrl: env.PUBLIC_URL } : {}),
     limits: {
@@ -111,6 +121,8 @@ export async function startServer(config: ServerConfig, options: { logDestinatio
       ...(env.URL_TTL_SECONDS !== undefined ? { urlTtlSeconds: env.URL_TTL_SECONDS } : {}),
       ...(env.MAX_BODY_BYTES !== undefined ? { maxBodyBytes: env.MAX_BODY_BYTES } : {}),
       ...(env.REQUIRE_MD5 !== undefined ? { requireMd5: env.REQUIRE_MD5 } : {}),
+      ...(env.MAX_OPEN_UPLOADS !== undefined ? { maxOpenUploads: env.MAX_OPEN_UPLOADS } : {}),
+      ...(env.MAX_BYTES_PER_DAY !== undefined ? { maxBytesPerDay: env.MAX_BYTES_PER_DAY } : {}),
     },
     onResponse(info) {
       metrics.record(info);
@@ -168,6 +180,7 @@ export async function startServer(config: ServerConfig, options: { logDestinatio
           server.closeIdleConnections();
         });
         signer.store.client.destroy();
+        await limitStore?.close();
         await localR2?.close();
       })();
       return closing;

@@ -15,6 +15,7 @@ test('jwt mode with a real bucket endpoint that is down: 401 without a token, 50
     AUTH_MODE: 'jwt',
     JWT_SECRET: SECRET,
     JWT_AUDIENCE: 'chute',
+    JWT_ALLOW_ANY_ISSUER: 'true',
   });
   try {
     expect(cli.output()).not.toContain('LOCAL MODE');

@@ -1,5 +1,5 @@
 import type { RateLimiterAbstract as Limiter, RateLimiterRes } from 'rate-limiter-flexible';
-import RateLimiterMemory from 'rate-limiter-flexible/lib/RateLimiterMemory.js';
+import { RateLimiterMemory } from './rlf-memory.js';
 import type { Budget, Consumed, LimitStore, SlotTaken } from './store.js';
 
 /** One limiter per budget; rate-limiter-flexible keeps a Map with a timer per key, so each call is O(1). */

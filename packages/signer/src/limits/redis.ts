@@ -35,6 +35,8 @@ export interface RedisLimitStoreOptions {
   client?: Redis;
   /** Prefix of every key; default `chute:`. Instances that share limits must share it. */
   keyPrefix?: string;
+  /** Connection errors of a client made from `url` (it reconnects by itself), for logs. */
+  onError?: (err: Error) => void;
 }
 
 export interface RedisLimitStore extends LimitStore {
@@ -71,6 +73,8 @@ export async function redisLimitStore(options: RedisLimitStoreOptions): Promise<
       commandTimeout: 5_000,
     });
   if (own) {
+    // Reconnects on its own; a failed command becomes a 503 meanwhile (never an unhandled 'error').
+    client.on('error', (err: Error) => options.onError?.(err));
     try {
       await client.connect();
       await client.ping();
@@ -78,8 +82,6 @@ export async function redisLimitStore(options: RedisLimitStoreOptions): Promise<
       client.disconnect();
       throw new Error(`Could not connect to Redis at ${redactRedisUrl(options.url as string)}: ${(err as Error).message}`, { cause: err });
     }
-    // Reconnects on its own; a failed command becomes a 503 meanwhile (never an unhandled 'error').
-    client.on('error', () => {});
   }
   const prefix = options.keyPrefix ?? 'chute:';
   client.defineCommand('chuteTakeSlot', { numberOfKeys: 1, lua: TAKE_SLOT });
