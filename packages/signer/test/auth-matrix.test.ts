@@ -81,7 +81,8 @@ describe('auth matrix', () => {
     expect([cross.status, cross.body.error.code]).toEqual([403, 'invalid_token']);
     // Expiry: a signer whose clock is 25 h ahead (token lifetime is 24 h).
     const later = signerFor(store.r2, { now: () => Date.now() + 25 * 3600_000 });
-    for (const [name, method, path, b, h] of calls(upload.token)) {
+    // Abort is left out: its owner may still abort after expiry (owner abort, test/limits.test.ts).
+    for (const [name, method, path, b, h] of calls(upload.token).filter(([name]) => name !== 'abort')) {
       const r = await api<Json>(later, 'alice', method, path, b, h);
       expect([name, r.status, r.body.error.code]).toEqual([name, 403, 'token_expired']);
     }
