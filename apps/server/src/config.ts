@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type Exposure, exposureConfig, exposureEnv } from './exposure.js';
 
 /** Environment of `chute-server`, validated at start. Every variable is documented in README.md. */
 
@@ -16,7 +17,6 @@ const envSchema = z.object({
   PORT: opt(int(0, 65535)).default(8787),
   PUBLIC_URL: opt(z.url()),
   LOG_LEVEL: opt(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])).default('info'),
-  TRUST_PROXY: opt(bool).default(false),
 
   R2_ACCOUNT_ID: opt(z.string().regex(/^[a-f0-9]{32}$/, 'must be the 32 hex digits of your Cloudflare account id')),
   R2_JURISDICTION: opt(z.enum(['eu', 'fedramp', 'us'])),
@@ -60,6 +60,8 @@ const envSchema = z.object({
   REDIS_URL: opt(z.string().regex(/^rediss?:\/\/[^\s]+$/, 'must be a redis:// or rediss:// URL')),
 
   STATIC_DIR: opt(z.string().min(1)),
+  // ALLOWED_HOSTS, TRUST_PROXY, METRICS_*, LOCAL_R2_* keys, HTTP_*_TIMEOUT_MS
+  ...exposureEnv,
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -78,6 +80,8 @@ export interface ServerConfig {
   auth: AuthConfig;
   /** Values that must never appear in logs. */
   secrets: string[];
+  /** Who may reach the server and how (Host list, proxies, metrics, local-r2 keys, timeouts). */
+  exposure: Exposure;
 }
 
 export class ConfigError extends Error {
@@ -180,6 +184,7 @@ export function loadConfig(raw: NodeJS.ProcessEnv | Record<string, string | unde
       problems.push('REDIS_URL: is not a valid URL');
     }
   }
+  const exposure = exposureConfig(env, { loopback: isLoopbackHost(env.HOST), local: !env.S3_BUCKET, authMode: mode }, problems, secrets);
   if (problems.length) throw new ConfigError(problems);
-  return { env, host: env.HOST, port: env.PORT, ...(bucket ? { bucket } : {}), auth, secrets };
+  return { env, host: env.HOST, port: env.PORT, ...(bucket ? { bucket } : {}), auth, secrets, exposure };
 }

@@ -7,10 +7,30 @@ import { applyBucket, planBucket, readBucket } from './setup.js';
 
 export const LOCAL_BUCKET = 'chute';
 
-/** The embedded store of local mode: local-r2 with a `chute` bucket and CORS for the given origins. */
-export async function startLocalStore(p: { host: string; port: number; dataDir: string; origins: string[] }) {
+/**
+ * The embedded store of local mode: local-r2 with a `chute` bucket and CORS for the given origins.
+ * `credentials` replace the published dev keys (required by config off loopback); `allowedHosts`
+ * are Host names answered besides local-r2's loopback defaults.
+ */
+export async function startLocalStore(p: {
+  host: string;
+  port: number;
+  dataDir: string;
+  origins: string[];
+  allowedHosts?: string[];
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  headersTimeoutMs?: number;
+}) {
   const dataDir = resolve(p.dataDir, 'local-r2');
-  const r2: LocalR2 = await startLocalR2({ host: p.host, port: p.port, dataDir, buckets: [LOCAL_BUCKET] });
+  const r2: LocalR2 = await startLocalR2({
+    host: p.host,
+    port: p.port,
+    dataDir,
+    buckets: [LOCAL_BUCKET],
+    ...(p.allowedHosts ? { allowedHosts: p.allowedHosts } : {}),
+    ...(p.credentials ? { credentials: p.credentials } : {}),
+    ...(p.headersTimeoutMs !== undefined ? { headersTimeoutMs: p.headersTimeoutMs } : {}),
+  });
   const client = new S3Client({
     region: 'auto',
     endpoint: r2.endpoint,

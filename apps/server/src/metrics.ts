@@ -1,5 +1,9 @@
-import type { ResponseInfo } from '@chute/signer';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
+import { isIP } from 'node:net';
+import { hostMatcher, hostName, hostRefusal, type ResponseInfo } from '@chute/signer';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { directLoopback, sendJsonError } from './guards.js';
 
 /** Prometheus metrics of one server (its own registry, so several servers can live in one process). */
 export function createMetrics() {
@@ -32,4 +36,56 @@ export function createMetrics() {
       if (info.code) errors.inc({ code: info.code });
     },
   };
+}
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+/**
+ * GET /metrics with its access rule: the bearer METRICS_TOKEN when one is set; otherwise only
+ * callers on this machine that reach the socket directly (not through a proxy).
+ */
+export function metricsHandler(registry: Registry, token: string | undefined) {
+  const want = token === undefined ? undefined : digest(token);
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (want) {
+      const given = /^Bearer +(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
+      // Digests have one length: the comparison says nothing about how much of the token was right.
+      if (!given || !timingSafeEqual(digest(given), want)) {
+        return sendJsonError(res, 'unauthorized', '/metrics needs Authorization: Bearer <METRICS_TOKEN>.', { 'www-authenticate': 'Bearer realm="metrics"' });
+      }
+    } else if (!directLoopback(req)) {
+      return sendJsonError(res, 'forbidden', '/metrics answers callers on this machine only (not through a proxy); set METRICS_TOKEN or METRICS_PORT to scrape it from elsewhere.');
+    }
+    const body = await registry.metrics();
+    res.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store' });
+    res.end(body);
+  };
+}
+
+/**
+ * The separate /metrics listener (METRICS_PORT): nothing else is served there. Scrapers address
+ * it by IP, so IP literals are answered besides the allowed names (DNS rebinding needs a name).
+ */
+export async function startMetricsListener(
+  p: { host: string; port: number; allowedHosts: string[]; serve: (req: IncomingMessage, res: ServerResponse) => Promise<void>; options: ServerOptions; idleTimeoutMs: number },
+): Promise<{ server: Server; url: string }> {
+  const named = hostMatcher([...p.allowedHosts, 'localhost']);
+  const server = createServer(p.options, (req, res) => {
+    const host = req.headers.host;
+    const name = host ? hostName(host) : '';
+    if (!host || !(named(host) || isIP(name.replace(/^\[|\]$/g, '')) !== 0)) return sendJsonError(res, 'host_not_allowed', hostRefusal(host));
+    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') return sendJsonError(res, 'not_found', 'Only GET /metrics is served here.');
+    p.serve(req, res).catch(() => res.destroy());
+  });
+  server.setTimeout(p.idleTimeoutMs);
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(p.port, p.host, () => {
+      server.off('error', fail);
+      ok();
+    });
+  });
+  const { port } = server.address() as { port: number };
+  const h = p.host.includes(':') ? `[${p.host}]` : p.host;
+  return { server, url: `http://${h}:${port}/metrics` };
 }

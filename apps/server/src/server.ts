@@ -1,16 +1,18 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerOptions } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { LocalR2 } from '@chute/local-r2';
 import { type Authenticator, bearerTokens, createSigner, jwtAuth, type LimitStore, openDevAuth, type Signer, type SignerOptions } from '@chute/signer';
-import { answerClientErrors, chuteRouter } from '@chute/signer/express';
+import { allowHosts, answerClientErrors, chuteRouter } from '@chute/signer/express';
 import express from 'express';
 import type { DestinationStream, Logger } from 'pino';
 import type { ServerConfig } from './config.js';
+import type { Exposure } from './exposure.js';
+import { refuseProxied } from './guards.js';
 import { LOCAL_BUCKET, localTokenSecret, startLocalStore } from './local.js';
 import { createLogger } from './logger.js';
-import { createMetrics } from './metrics.js';
+import { createMetrics, metricsHandler, startMetricsListener } from './metrics.js';
 
 export interface RunningServer {
   url: string;
@@ -18,6 +20,8 @@ export interface RunningServer {
   logger: Logger;
   /** The embedded store in local mode. */
   localR2?: LocalR2;
+  /** The separate /metrics listener (METRICS_PORT), when configured. */
+  metricsUrl?: string;
   close(): Promise<void>;
 }
 
@@ -45,10 +49,15 @@ export async function startServer(config: ServerConfig, options: { logDestinatio
 
   const app = express();
   app.disable('x-powered-by');
-  if (env.TRUST_PROXY) app.set('trust proxy', true);
-  // Host-less HTTP/1.1 requests reach the signer, which answers them with a JSON 400 (Node's own
-  // check would send a bare 400 without a body).
-  const server: Server = createServer({ requireHostHeader: false }, app);
+  const x = config.exposure;
+  if (x.trustProxy !== false) app.set('trust proxy', x.trustProxy);
+  // Before every route (health, metrics, static files, API): DNS rebinding and proxied open mode.
+  app.use(allowHosts(x.allowedHosts));
+  if (config.auth.mode === 'open') app.use(refuseProxied());
+  // Host-less HTTP/1.1 requests get a JSON 400 from the adapter (Node's own check would send a
+  // bare 400 without a body).
+  const server: Server = createServer({ ...httpOptions(x.http), requireHostHeader: false }, app);
+  server.setTimeout(x.http.idleTimeoutMs);
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
     server.listen(env.PORT, env.HOST, () => {
@@ -84,7 +93,15 @@ export async function startServer(config: ServerConfig, options: { logDestinatio
       };
     } else {
       const origins = [...new Set([url, `http://localhost:${address.port}`, ...env.CORS_ORIGINS])];
-      const local = await startLocalStore({ host: env.HOST, port: env.LOCAL_R2_PORT, dataDir: env.DATA_DIR, origins });
+      const local = await startLocalStore({
+        host: env.HOST,
+        port: env.LOCAL_R2_PORT,
+        dataDir: env.DATA_DIR,
+        origins,
+        allowedHosts: x.allowedHosts,
+        headersTimeoutMs: x.http.headersTimeoutMs,
+        ...(x.localR2Credentials ? { credentials: x.localR2Credentials } : {}),
+      });
       localR2 = local.r2;
       s3 = { bucket: LOCAL_BUCKET, endpoint: local.r2.endpoint, forcePathStyle: true, credentials: local.r2.credentials };
       if (tokenSecrets.length === 0) tokenSecrets = [await localTokenSecret(env.DATA_DIR)];
@@ -111,6 +128,7 @@ export async function startServer(config: ServerConfig, options: { logDestinatio
     ...(limitStore ? { limitStore } : {}),
     ...(env.CHECKSUM_ALGORITHM ? { checksumAlgorithm: env.CHECKSUM_ALGORITHM } : {}),
     ...(env.PUBLIC_URL ? { publicUrl: env.PUBLIC_URL } : {}),
+    allowedHosts: x.allowedHosts,
     limits: {
       ...(env.MAX_FILE_SIZE !== undefined ? { maxFileSize: env.MAX_FILE_SIZE } : {}),
       ...(env.ALLOWED_CONTENT_TYPES ? { allowedContentTypes: env.ALLOWED_CONTENT_TYPES } : {}),
@@ -141,10 +159,15 @@ export async function startServer(config: ServerConfig, options: { logDestinatio
       res.status(503).json({ ok: false, bucket: 'unreachable' });
     }
   });
-  app.get('/metrics', async (_req, res) => {
-    res.setHeader('content-type', metrics.registry.contentType);
-    res.send(await metrics.registry.metrics());
-  });
+  const serveMetrics = metricsHandler(metrics.registry, x.metrics.token);
+  let metricsListener: Awaited<ReturnType<typeof startMetricsListener>> | undefined;
+  if (x.metrics.listen) {
+    // Its own listener only: the main one answers /metrics with 404.
+    metricsListener = await startMetricsListener({ ...x.metrics.listen, allowedHosts: x.allowedHosts, serve: serveMetrics, options: httpOptions(x.http), idleTimeoutMs: x.http.idleTimeoutMs });
+    logger.info({ metricsUrl: metricsListener.url }, `metrics on ${metricsListener.url}`);
+  } else {
+    app.get('/metrics', (req, res, next) => void serveMetrics(req, res).catch(next));
+  }
   app.use(chuteRouter(signer));
   if (env.STATIC_DIR) {
     const dir = resolve(env.STATIC_DIR);
@@ -173,18 +196,37 @@ export async function startServer(config: ServerConfig, options: { logDestinatio
     signer,
     logger,
     ...(localR2 ? { localR2 } : {}),
+    ...(metricsListener ? { metricsUrl: metricsListener.url } : {}),
     close() {
       closing ??= (async () => {
         await new Promise<void>((ok) => {
           server.close(() => ok());
           server.closeIdleConnections();
         });
+        if (metricsListener) {
+          const m = metricsListener.server;
+          await new Promise<void>((ok) => {
+            m.close(() => ok());
+            m.closeIdleConnections();
+          });
+        }
         signer.store.client.destroy();
         await limitStore?.close();
         await localR2?.close();
       })();
       return closing;
     },
+  };
+}
+
+/** Slow or silent clients are cut off: headers, whole request (API bodies are ≤ 1 MiB), keep-alive. */
+function httpOptions(t: Exposure['http']): ServerOptions {
+  return {
+    headersTimeout: t.headersTimeoutMs,
+    requestTimeout: t.requestTimeoutMs,
+    keepAliveTimeout: t.keepAliveTimeoutMs,
+    // Node checks the two timeouts on this interval (default 30 s: too coarse for short ones).
+    connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(t.headersTimeoutMs / 4))),
   };
 }
 

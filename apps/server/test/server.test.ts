@@ -74,8 +74,8 @@ describe('local mode', () => {
   test('requests Node’s HTTP parser refuses (a DELETE body without framing, a bad Content-Length) and Host-less ones get JSON errors and a close', async () => {
     const { port } = new URL(cli.url);
     for (const raw of [
-      'DELETE /api/uppy/s3/create?uploads HTTP/1.1\r\nhost: x\r\n\r\n{"raw":"x"}',
-      'POST /api/uploads HTTP/1.1\r\nhost: x\r\ncontent-length: abc\r\n\r\n',
+      'DELETE /api/uppy/s3/create?uploads HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n{"raw":"x"}',
+      'POST /api/uploads HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: abc\r\n\r\n',
       'GET /api/uploads HTTP/1.1\r\n\r\n', // no Host
     ]) {
       const text = await new Promise<string>((ok) => {

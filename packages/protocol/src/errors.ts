@@ -27,6 +27,8 @@ export const ERROR_STATUS = {
   token_expired: 403,
   /** The browser origin is not in the signer's CORS allow-list. */
   origin_not_allowed: 403,
+  /** The Host header is not in the signer's allow-list (DNS rebinding, or ALLOWED_HOSTS unset). */
+  host_not_allowed: 421,
   /** No such route, object or multipart upload. */
   not_found: 404,
   /** The route exists but not with this method. */

@@ -71,6 +71,8 @@ export interface SignerOptions {
   limitStore?: LimitStore;
   /** Public base URL of the signer, for links to itself (stock Uppy mode). Default: from the request. */
   publicUrl?: string;
+  /** Host names answered (exact, `*.example.com`, `*`; port ignored); others get 421 host_not_allowed. Default: any. */
+  allowedHosts?: string[];
   /** Clock in ms, for tests. */
   now?: () => number;
   /** Called once per request after the response is made (metrics, logs). */

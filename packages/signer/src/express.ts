@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import type { Request as ExpressRequest, Response as ExpressResponse, NextFunction, RequestHandler } from 'express';
 import { ChuteError, errorResponse } from './errors.js';
+import { hostMatcher, hostRefusal } from './hosts.js';
 import type { Signer } from './signer.js';
 
 export { answerClientErrors } from './client-errors.js';
@@ -73,9 +74,29 @@ export function chuteRouter(signer: Signer): RequestHandler {
       }
       res.end();
     } catch (err) {
+      // The client went away mid-body (or the server's request timeout cut it off, answered by
+      // answerClientErrors): nothing to answer, nothing to log as a server failure.
+      if (req.destroyed && !req.complete) return;
       next(err);
     }
   }
+}
+
+/**
+ * Answers 421 `host_not_allowed` for a Host outside `patterns` (exact names, `*.example.com`, `*`;
+ * port ignored), before any route: health checks, metrics and static files get the same DNS-rebinding
+ * guard as the signer's own `allowedHosts`. Mount it first: `app.use(allowHosts(['uploads.example.com']))`.
+ */
+export function allowHosts(patterns: readonly string[]): RequestHandler {
+  const allowed = hostMatcher(patterns);
+  return (req, res, next) => {
+    const given = req.get('host');
+    // As in the adapter: HTTP/1.1 must send Host; HTTP/1.0 may omit it and counts as localhost.
+    if (given === undefined && req.httpVersion !== '1.0') return sendError(res, new ChuteError('bad_request', 'HTTP/1.1 requests need a Host header.'));
+    const host = given ?? 'localhost';
+    if (allowed(host)) return next();
+    sendError(res, new ChuteError('host_not_allowed', hostRefusal(host)));
+  };
 }
 
 interface BodyState {

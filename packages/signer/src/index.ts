@@ -5,6 +5,7 @@
 export { bearerTokens, type Authenticator, type Identity, isLoopback, jwtAuth, type JwtAuthOptions, openDevAuth, type RequestContext } from './auth.js';
 export { DEFAULT_LIMITS, type Limits, type RateLimitOptions, type ResponseInfo, resolveLimits, type S3Options, type SignerOptions } from './config.js';
 export { ChuteError, errorResponse, isChuteError, toChuteError } from './errors.js';
+export { checkHostPatterns, hostMatcher, hostName, hostRefusal } from './hosts.js';
 export { assertOwnKey, defaultUserPrefix, safeFileName } from './policy.js';
 export { memoryLimitStore } from './limits/memory.js';
 export { type QuotaOptions, Quotas } from './limits/quotas.js';

@@ -3,6 +3,7 @@ import { type Limits, resolveLimits, type SignerOptions } from './config.js';
 import type { Handler, HandlerContext } from './context.js';
 import { corsHeaders, originAllowed, preflightHeaders } from './cors.js';
 import { ChuteError, errorResponse, toChuteError } from './errors.js';
+import { hostMatcher, hostRefusal } from './hosts.js';
 import { download, listUploads } from './objects.js';
 import { checkIdentity, defaultUserPrefix } from './policy.js';
 import { memoryLimitStore } from './limits/memory.js';
@@ -71,6 +72,7 @@ export function createSigner(options: SignerOptions): Signer {
   const limitStore = options.limitStore ?? memoryLimitStore();
   const rate = options.rateLimit === false ? undefined : new RateLimits(limitStore, options.rateLimit ?? DEFAULT_RATE_LIMIT);
   const quotas = new Quotas(limitStore, limits);
+  const hostAllowed = options.allowedHosts ? hostMatcher(options.allowedHosts) : () => true;
 
   async function handle(request: Request, rctx: RequestContext, url: URL, nowMs: number, state: { route: string; userId?: string; uppy?: boolean }) {
     const path = url.pathname;
@@ -137,7 +139,10 @@ export function createSigner(options: SignerOptions): Signer {
       const cors = allowed && origin ? corsHeaders(origin) : {};
       let response: Response;
       let error: ChuteError | undefined;
-      if (request.method === 'OPTIONS') {
+      // Before CORS and auth: a DNS-rebinding page must learn nothing, not even a preflight answer.
+      if (!hostAllowed(url.host)) {
+        response = errorResponse((error = new ChuteError('host_not_allowed', hostRefusal(url.host))));
+      } else if (request.method === 'OPTIONS') {
         response =
           origin && allowed
             ? new Response(null, { status: 204, headers: preflightHeaders(origin) })
