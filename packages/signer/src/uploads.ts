@@ -52,6 +52,7 @@ export async function createUpload(ctx: HandlerContext): Promise<Response> {
     }
     const checksum = checksumOf(algorithm, body.checksum, 'checksum');
     await ctx.quotas?.chargeBytes(ctx.identity.userId, body.size, ctx.nowMs);
+    await ctx.charge?.(1);
     const request = await ctx.store.presignPut(
       {
         key,
@@ -149,6 +150,8 @@ export async function signParts(ctx: HandlerContext): Promise<Response> {
     const checksum = checksumOf(t.a, part.checksum, `part ${n}`);
     return { partNumber: n, size: partSizeOf(n, t.p, t.s), ...(part.md5 ? { md5: part.md5 } : {}), ...(checksum ? { checksum } : {}) };
   });
+  // Each URL costs a rate point, so one request cannot sign without bound.
+  await ctx.charge?.(toSign.length);
   if (body.format === 'template') {
     const compact = await ctx.store.presignPartsTemplate(t.k, t.u, toSign, ctx.limits.urlTtlSeconds, ctx.nowMs);
     if (compact) {

@@ -43,6 +43,7 @@ export async function uppySign(ctx: HandlerContext): Promise<Response> {
     checkContentType(contentType, ctx.limits);
     if (r.contentLength !== undefined) checkSize(r.contentLength, ctx.limits);
     if (r.contentLength !== undefined) await ctx.quotas?.chargeBytes(ctx.identity.userId, r.contentLength, ctx.nowMs);
+    await ctx.charge?.(1);
     const key = newObjectKey(ctx.prefix, r.key);
     const signed = await ctx.store.presignPut(
       {
@@ -70,6 +71,7 @@ export async function uppySign(ctx: HandlerContext): Promise<Response> {
     if (r.contentLength !== undefined && r.contentLength > MAX_SINGLE_PUT_SIZE) {
       throw new ChuteError('validation_failed', 'A part holds at most 5 GiB.');
     }
+    await ctx.charge?.(1);
     const [signed] = await ctx.store.presignParts(
       r.key,
       r.uploadId,
