@@ -6,6 +6,7 @@ import { type LocalR2, startLocalR2 } from '@chute/local-r2';
 import { applyBucket, planBucket, readBucket } from './setup.js';
 
 export const LOCAL_BUCKET = 'chute';
+const WILDCARD = new Set(['0.0.0.0', '::', '[::]']);
 
 /**
  * The embedded store of local mode: local-r2 with a `chute` bucket and CORS for the given origins.
@@ -31,9 +32,11 @@ export async function startLocalStore(p: {
     ...(p.credentials ? { credentials: p.credentials } : {}),
     ...(p.headersTimeoutMs !== undefined ? { headersTimeoutMs: p.headersTimeoutMs } : {}),
   });
+  // A wildcard bind address is no name to send requests to (and local-r2 does not answer it as a Host).
+  const endpoint = WILDCARD.has(p.host) ? `http://127.0.0.1:${r2.port}` : r2.endpoint;
   const client = new S3Client({
     region: 'auto',
-    endpoint: r2.endpoint,
+    endpoint,
     forcePathStyle: true,
     credentials: r2.credentials,
     requestChecksumCalculation: 'WHEN_REQUIRED',
@@ -44,7 +47,7 @@ export async function startLocalStore(p: {
   } finally {
     client.destroy();
   }
-  return { r2, dataDir };
+  return { r2, dataDir, endpoint };
 }
 
 /**

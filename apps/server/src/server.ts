@@ -103,12 +103,15 @@ export async function startServer(config: ServerConfig, options: { logDestinatio
         ...(x.localR2Credentials ? { credentials: x.localR2Credentials } : {}),
       });
       localR2 = local.r2;
-      s3 = { bucket: LOCAL_BUCKET, endpoint: local.r2.endpoint, forcePathStyle: true, credentials: local.r2.credentials };
+      s3 = { bucket: LOCAL_BUCKET, endpoint: local.endpoint, forcePathStyle: true, credentials: local.r2.credentials };
       if (tokenSecrets.length === 0) tokenSecrets = [await localTokenSecret(env.DATA_DIR)];
       logger.warn(
-        { endpoint: local.r2.endpoint, bucket: LOCAL_BUCKET, dataDir: local.dataDir },
-        `LOCAL MODE: no bucket configured, serving the embedded local-r2 at ${local.r2.endpoint} (bucket "${LOCAL_BUCKET}", data in ${local.dataDir})`,
+        { endpoint: local.endpoint, bucket: LOCAL_BUCKET, dataDir: local.dataDir },
+        `LOCAL MODE: no bucket configured, serving the embedded local-r2 at ${local.endpoint} (bucket "${LOCAL_BUCKET}", data in ${local.dataDir})`,
       );
+      if (local.endpoint !== local.r2.endpoint) {
+        logger.warn(`LOCAL MODE on ${env.HOST}: presigned URLs point at ${local.endpoint}, which only this machine reaches; set HOST to the address other machines use (e.g. HOST=192.168.1.5) for uploads from them`);
+      }
     }
   } catch (err) {
     server.close();
@@ -188,7 +191,7 @@ export async function startServer(config: ServerConfig, options: { logDestinatio
     else res.destroy();
   });
 
-  logger.info({ url, mode: config.bucket ? 'bucket' : 'local', auth: config.auth.mode }, `chute-server listening on ${url}`);
+  logger.info({ url, listen: `${urlHost}:${address.port}`, mode: config.bucket ? 'bucket' : 'local', auth: config.auth.mode }, `chute-server listening on ${url}`);
 
   let closing: Promise<void> | undefined;
   return {
