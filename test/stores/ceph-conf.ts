@@ -12,6 +12,9 @@ export function cephConf({ dir, fsid, monPort, rgwPort, osdPorts }: CephConfInpu
   return `[global]
 fsid = ${fsid}
 mon host = v1:127.0.0.1:${monPort}
+# Everything is in this file. Fetching config from the monitor first also makes Pacific rebuild the
+# monmap without the fsid; with auth none the OSD then raced the monmap and died on "wrong fsid".
+no mon config = true
 public addr = 127.0.0.1
 cluster addr = 127.0.0.1
 # msgr v1 only: one port for the monitor, fewer for the OSD

@@ -67,6 +67,10 @@ function freePort(): Promise<number> {
 // does even when this process is SIGKILLed; exit handlers alone would leak a cluster per crash.
 const WATCHDOG = 'exec 3<&0; "$@" </dev/null & p=$!; { read -r _ <&3; kill -9 "$p"; } 2>/dev/null & w=$!; wait "$p"; rc=$?; kill "$w" 2>/dev/null; exit $rc';
 
+// Pacific with auth none: the OSD's first monitor command can beat the monmap (so it carries a zero
+// fsid) and the OSD exits at once; a restart gets past it. cephx would hide the race, at a cost.
+const WRONG_FSID = /mon_cmd_maybe_osd_create fail: 'wrong fsid'/;
+
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
 function killAllOnExit(): void {
@@ -105,7 +109,7 @@ export async function startRadosgw(opts: RadosgwOptions = {}): Promise<Radosgw> 
   const children: ChildProcess[] = [];
   let closing = false;
   let failed: string | undefined;
-  const daemon = (name: string, args: string[]) => {
+  const daemon = (name: string, args: string[], retries = 0): void => {
     const child = spawn('/bin/sh', ['-c', WATCHDOG, 'watchdog', bins[name] as string, ...c, '-f', ...args], {
       stdio: ['pipe', 'ignore', 'pipe'],
     });
@@ -115,6 +119,7 @@ export async function startRadosgw(opts: RadosgwOptions = {}): Promise<Radosgw> 
     });
     child.once('exit', (code, signal) => {
       live.delete(child);
+      if (!closing && retries > 0 && WRONG_FSID.test(stderr)) return daemon(name, args, retries - 1);
       if (!closing) failed ??= `${name} exited (${signal ?? code}) ${stderr.trim()}`;
     });
     children.push(child);
@@ -148,7 +153,9 @@ export async function startRadosgw(opts: RadosgwOptions = {}): Promise<Radosgw> 
     const osdUuid = randomUUID();
     const osdId = await cmd('ceph', ['--connect-timeout', '20', 'osd', 'new', osdUuid]);
     await cmd('ceph-osd', ['-i', osdId, '--mkfs', '--osd-uuid', osdUuid]);
-    daemon('ceph-osd', ['-i', osdId]);
+    daemon('ceph-osd', ['-i', osdId], 3);
+    // radosgw started before the OSD is up sometimes stalls ~5 s on its first write.
+    await waitForLog(path.join(dir, 'log', `osd.${osdId}.log`), /state: booting -> active/, () => failed);
     daemon('radosgw', ['-n', 'client.rgw']);
     const endpoint = `http://127.0.0.1:${rgwPort}`;
     await waitForHttp(endpoint, () => failed);
@@ -171,6 +178,16 @@ export async function startRadosgw(opts: RadosgwOptions = {}): Promise<Radosgw> 
     await close().catch(() => {});
     const why = err instanceof Error ? err.message : String(err);
     throw new Error(`radosgw did not start: ${why}\n${tail}`);
+  }
+}
+
+async function waitForLog(file: string, line: RegExp, failed: () => string | undefined, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(existsSync(file) && line.test(readFileSync(file, 'utf8')))) {
+    const why = failed();
+    if (why) throw new Error(why);
+    if (Date.now() > deadline) throw new Error(`${path.basename(file)} did not log ${line} within ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
 
