@@ -4,12 +4,15 @@ import { DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, startLocalR2 } from '
 
 const USAGE = `Usage: local-r2 [--host 127.0.0.1] [--port 9000] --data-dir DIR [--bucket NAME ...]
                 [--access-key-id ID] [--secret-access-key SECRET] [--allowed-host NAME ...]
+                [--ignore-checksums]
 
 An R2-compatible S3 endpoint on disk (path-style or <bucket>.localhost, region "auto").
 Credentials: flags, else LOCAL_R2_ACCESS_KEY_ID / LOCAL_R2_SECRET_ACCESS_KEY,
 else the development defaults ${DEFAULT_ACCESS_KEY_ID} / ${DEFAULT_SECRET_ACCESS_KEY}.
 Host names answered: localhost, *.localhost, 127.0.0.1, [::1], the --host, and each
---allowed-host (else LOCAL_R2_ALLOWED_HOSTS, comma-separated; *.example.com wildcards, * = any).`;
+--allowed-host (else LOCAL_R2_ALLOWED_HOSTS, comma-separated; *.example.com wildcards, * = any).
+--ignore-checksums: accept and ignore x-amz-checksum-* like a store without them (Ceph radosgw);
+Content-MD5 is still enforced.`;
 
 async function main() {
   let values;
@@ -23,6 +26,7 @@ async function main() {
         'access-key-id': { type: 'string' },
         'secret-access-key': { type: 'string' },
         'allowed-host': { type: 'string', multiple: true, default: [] },
+        'ignore-checksums': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -51,6 +55,7 @@ async function main() {
     buckets: values.bucket,
     credentials: { accessKeyId, secretAccessKey },
     allowedHosts,
+    ignoreChecksums: values['ignore-checksums'],
   });
   console.log(`local-r2 listening on ${r2.endpoint}`);
   const stop = () => {

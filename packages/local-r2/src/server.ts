@@ -4,7 +4,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { Authenticator, type Credentials } from './auth.js';
 import { errorXml, S3Error } from './errors.js';
-import { type App, type Ctx, parseQuery, send } from './http/context.js';
+import { type App, type Ctx, parseQuery, type Query, send } from './http/context.js';
 import { type CorsRule, corsForRequest, preflight } from './http/cors.js';
 import { hostMatcher } from './http/hosts.js';
 import { checkKey, validBucketName } from './keys.js';
@@ -48,6 +48,13 @@ export interface LocalR2Options {
   headersTimeoutMs?: number;
   /** A connection that moves no bytes for this long is closed; default 60 s, 0 = never. */
   idleTimeoutMs?: number;
+  /**
+   * Behave like an S3 store without additional checksums (Ceph radosgw 16, older MinIO): every
+   * `x-amz-checksum-*` header, query parameter and Complete XML element is accepted and ignored;
+   * nothing is checked, stored or echoed. Content-MD5 is still enforced and ETags stay standard
+   * (the MD5, or the MD5 of the part MD5s plus `-N`). Default false (R2's behaviour).
+   */
+  ignoreChecksums?: boolean;
 }
 
 export interface LocalR2 {
@@ -116,6 +123,13 @@ function sendError(ctx: Ctx, err: unknown) {
   send(ctx, e.status, { 'content-type': 'application/xml' }, ctx.method === 'HEAD' ? undefined : errorXml(e));
 }
 
+/** `ignoreChecksums`: once the signature is checked, the request's checksums are as if never sent. */
+function dropChecksums(ctx: Ctx) {
+  const isChecksum = (name: string) => /^x-amz-(sdk-)?checksum-/i.test(name);
+  ctx.headers = Object.fromEntries(Object.entries(ctx.headers).filter(([k]) => !isChecksum(k)));
+  ctx.query = Object.assign(Object.create(null) as Query, Object.fromEntries(Object.entries(ctx.query).filter(([k]) => !isChecksum(k))));
+}
+
 async function handle(app: App, req: IncomingMessage, res: ServerResponse) {
   const url = req.url ?? '/';
   const qi = url.indexOf('?');
@@ -153,6 +167,7 @@ async function handle(app: App, req: IncomingMessage, res: ServerResponse) {
     }
     ctx.cors = corsForRequest(rules, req.headers, ctx.method);
     ctx.auth = await app.auth.verify({ method: ctx.method, rawPath, query: ctx.query, headers: req.headers });
+    if (app.ignoreChecksums) dropChecksums(ctx);
     await route(ctx)(ctx);
   } catch (err) {
     sendError(ctx, err);
@@ -189,7 +204,7 @@ export async function startLocalR2(options: LocalR2Options): Promise<LocalR2> {
   }
   const host = options.host ?? '127.0.0.1';
   const checkHost = hostMatcher(host, options.allowedHosts);
-  const app: App = { db, blobs, auth: new Authenticator(credentials, now), now, checkHost, log };
+  const app: App = { db, blobs, auth: new Authenticator(credentials, now), now, checkHost, log, ignoreChecksums: options.ignoreChecksums ?? false };
   await sweep(app);
 
   // Sockets whose last response announced `Connection: close`: a parse error after it (say, an

@@ -221,6 +221,29 @@ export const completeUploadRequestSchema = z.object({
 });
 export type CompleteUploadRequest = z.infer<typeof completeUploadRequestSchema>;
 
+/**
+ * How strongly the stored object is known to equal the file, strongest first:
+ * - `full-object-checksum`: the store returned the whole file's checksum (CRC64NVME, or the
+ *   single PUT's checksum) and it equals the file's;
+ * - `part-checksums-and-etag`: every part was sent with a checksum the store enforces (Content-MD5,
+ *   or the upload's COMPOSITE checksum), the multipart ETag is the MD5 of the part MD5s plus `-N`,
+ *   and the size from HeadObject is the file's;
+ * - `etag-and-size`: the ETag the store computed (the MD5 of the file, or of the part MD5s) and the
+ *   size match, but the parts were not checked by the store on the way in;
+ * - `not-verifiable`: the store returned nothing to compare (a warning, not a failure).
+ * An absent checksum is never a mismatch; a present one that differs fails the upload.
+ */
+export const VERIFICATION_LEVELS = ['full-object-checksum', 'part-checksums-and-etag', 'etag-and-size', 'not-verifiable'] as const;
+export type VerificationLevel = (typeof VERIFICATION_LEVELS)[number];
+export const verificationSchema = z.object({
+  level: z.enum(VERIFICATION_LEVELS),
+  /** What was compared, one sentence each (e.g. "size 10485760 from HeadObject"). */
+  checked: z.array(z.string()),
+  /** Set when the level is below `part-checksums-and-etag`: what could not be checked, and why. */
+  warning: z.string().optional(),
+});
+export type Verification = z.infer<typeof verificationSchema>;
+
 export const completeUploadResponseSchema = z.object({
   key: z.string(),
   /** Multipart ETag without quotes: `md5(part md5s)-N`. */
@@ -233,6 +256,8 @@ export const completeUploadResponseSchema = z.object({
       value: z.string(),
     })
     .optional(),
+  /** What the signer checked after complete (always sent; optional so older signers parse). */
+  verification: verificationSchema.optional(),
 });
 export type CompleteUploadResponse = z.infer<typeof completeUploadResponseSchema>;
 

@@ -39,6 +39,11 @@ export const ERROR_STATUS = {
   upload_incomplete: 409,
   /** A part's stored checksum or ETag differs from what the client expected. */
   checksum_mismatch: 409,
+  /**
+   * After complete, the stored object differed from the file (size, ETag or a checksum the store
+   * returned); the signer removed it, so nothing half-right stays listed. Upload the file again.
+   */
+  verification_failed: 409,
   /** The request body is larger than the signer accepts. */
   payload_too_large: 413,
   /** The declared file size is above the configured maximum. */

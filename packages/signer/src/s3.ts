@@ -4,6 +4,7 @@ import {
   CompleteMultipartUploadCommand,
   type CompletedPart,
   CreateMultipartUploadCommand,
+  DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
@@ -367,6 +368,26 @@ export class Store {
   async head(key: string): Promise<{ size: number; etag: string; contentType?: string }> {
     const out = await s3(this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key })));
     return { size: out.ContentLength ?? 0, etag: trimEtag(out.ETag), ...(out.ContentType ? { contentType: out.ContentType } : {}) };
+  }
+
+  /**
+   * Size, ETag and (with checksum mode) the stored checksum of `algorithm`, for verification after
+   * complete. A store without additional checksums simply returns none.
+   */
+  async headChecked(key: string, algorithm: ChecksumAlgorithm | 'NONE'): Promise<{ size: number; etag: string; checksum?: string; checksumType?: string }> {
+    const out = await s3(this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key, ChecksumMode: 'ENABLED' })));
+    const checksum = algorithm === 'NONE' ? undefined : out[CHECKSUM_FIELD[algorithm]];
+    return {
+      size: out.ContentLength ?? 0,
+      etag: trimEtag(out.ETag),
+      ...(checksum ? { checksum } : {}),
+      ...(out.ChecksumType ? { checksumType: out.ChecksumType } : {}),
+    };
+  }
+
+  /** Removes an object (a missing one is fine: S3 answers 204 either way). */
+  async deleteObject(key: string): Promise<void> {
+    await s3(this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })));
   }
 
   /** The object's URL without any signature (informational, e.g. Uppy's `location`). */

@@ -17,6 +17,7 @@ import { ChuteError } from './errors.js';
 import { json, readJson } from './http.js';
 import { checkContentType, checkSize, newObjectKey, normalizeContentType } from './policy.js';
 import type { Checksum } from './s3.js';
+import { verifyCompleted } from './verify.js';
 
 function checksumOf(algorithm: ChecksumAlgorithm | 'NONE', value: string | undefined, what: string): Checksum | undefined {
   if (value === undefined) return undefined;
@@ -219,7 +220,11 @@ export async function completeUpload(ctx: HandlerContext): Promise<Response> {
     }
   }
   const parts = stored.filter((p) => p.partNumber <= count);
-  if (t.a !== 'NONE' && CHECKSUM_TYPE[t.a] === 'COMPOSITE' && parts.some((p) => !p.checksum)) {
+  const composite = t.a !== 'NONE' && CHECKSUM_TYPE[t.a] === 'COMPOSITE';
+  // A store that keeps no additional checksums lists none at all (Ceph radosgw): that lowers the
+  // verification level; some parts with and some without is a broken upload.
+  const withChecksum = parts.filter((p) => p.checksum).length;
+  if (composite && withChecksum > 0 && withChecksum < parts.length) {
     throw new ChuteError('upload_incomplete', `Some parts were stored without their ${t.a} checksum.`);
   }
   const done = await ctx.store.complete({
@@ -230,13 +235,37 @@ export async function completeUpload(ctx: HandlerContext): Promise<Response> {
     ...(body.checksum ? { fullChecksum: body.checksum } : {}),
   });
   await ctx.quotas?.close(t.sub, t.k);
+  const head = await ctx.store.headChecked(t.k, t.a).catch((err: unknown) => ({ error: err instanceof Error ? err.message : String(err) }));
+  const outcome = verifyCompleted({
+    size: t.s,
+    algorithm: t.a,
+    partsEnforced: composite ? withChecksum === parts.length : t.m,
+    // The listed ETags are the file's part MD5s when the store enforced Content-MD5 or the client confirmed them.
+    ...(t.m || body.parts ? { partEtags: parts.map((p) => p.etag) } : {}),
+    ...(body.checksum ? { clientChecksum: body.checksum } : {}),
+    completed: done,
+    head,
+  });
+  if (!outcome.ok) {
+    // Never leave a wrong object listed as uploaded.
+    const removed = await ctx.store.deleteObject(t.k).then(
+      () => true,
+      () => false,
+    );
+    throw new ChuteError(
+      'verification_failed',
+      `The stored object differs from the file: ${outcome.differs.join('; ')}. ${removed ? 'It was removed; upload the file again.' : 'Removing it failed: delete it before trusting the key.'}`,
+      { details: { key: t.k, differs: outcome.differs, removed } },
+    );
+  }
   // Only the bucket's own value is reported: the client trusts `checksum` as verified by the store.
-  const value = done.checksum;
+  const value = done.checksum ?? ('error' in head ? undefined : head.checksum);
   const response: CompleteUploadResponse = {
     key: t.k,
     etag: done.etag,
     size: t.s,
     ...(t.a !== 'NONE' && value ? { checksum: { algorithm: t.a, type: CHECKSUM_TYPE[t.a], value } } : {}),
+    verification: outcome.verification,
   };
   return json(response);
 }

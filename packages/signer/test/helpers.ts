@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type LocalR2, startLocalR2 } from '@chute/local-r2';
+import { type LocalR2, type LocalR2Options, startLocalR2 } from '@chute/local-r2';
 import { bearerTokens, createSigner, type Signer, type SignerOptions } from '@chute/signer';
 import { createCRC64 } from 'hash-wasm';
 
@@ -13,9 +13,9 @@ export const SECRETS = ['s'.repeat(40)];
 export const BUCKET = 'chute-test';
 
 /** A real local-r2 on loopback with one bucket, in a temp dir removed on close. */
-export async function startStore(): Promise<{ r2: LocalR2; close(): Promise<void> }> {
+export async function startStore(options: Partial<LocalR2Options> = {}): Promise<{ r2: LocalR2; close(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'chute-signer-'));
-  const r2 = await startLocalR2({ host: '127.0.0.1', port: 0, dataDir: dir, buckets: [BUCKET], sweepIntervalMs: 0, onError: () => {} });
+  const r2 = await startLocalR2({ host: '127.0.0.1', port: 0, dataDir: dir, buckets: [BUCKET], sweepIntervalMs: 0, onError: () => {}, ...options });
   return {
     r2,
     async close() {

@@ -17,7 +17,7 @@ interface RequestedPart {
   checksums: Map<string, string>;
 }
 
-function parseComplete(xml: string): RequestedPart[] {
+function parseComplete(xml: string, ignoreChecksums: boolean): RequestedPart[] {
   const root = parseXml(xml, 'CompleteMultipartUpload');
   onlyKeys(root, ['Part']);
   const parts = asArray(root.Part as Record<string, unknown>[] | undefined);
@@ -29,14 +29,15 @@ function parseComplete(xml: string): RequestedPart[] {
     const etag = text(p.ETag);
     if (etag === undefined) throw new S3Error('MalformedXML', 'Each Part needs an ETag.');
     const checksums = new Map<string, string>();
-    for (const [k, v] of Object.entries(p)) if (k.startsWith('Checksum')) checksums.set(k.slice('Checksum'.length), text(v) ?? '');
+    if (!ignoreChecksums)
+      for (const [k, v] of Object.entries(p)) if (k.startsWith('Checksum')) checksums.set(k.slice('Checksum'.length), text(v) ?? '');
     return { partNumber: partNumberOf(text(p.PartNumber)), etag: etag.replace(/^"|"$/g, ''), checksums };
   });
 }
 
 export async function completeMultipartUpload(ctx: Ctx) {
   const upload = getUpload(ctx);
-  const requested = parseComplete((await readSmallBody(ctx, 4 * 1024 * 1024, false)).toString('utf8'));
+  const requested = parseComplete((await readSmallBody(ctx, 4 * 1024 * 1024, false)).toString('utf8'), ctx.app.ignoreChecksums);
   requested.sort((a, b) => a.partNumber - b.partNumber); // R2 sorts instead of InvalidPartOrder
   const alg = upload.checksumAlg as ChecksumAlgorithm | null;
   const type = h(ctx, 'x-amz-checksum-type');

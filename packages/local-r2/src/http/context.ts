@@ -13,6 +13,8 @@ export interface App {
   checkHost: (host: string | undefined) => void;
   /** Reports unexpected server errors (client mistakes are answered, not logged). */
   log: (msg: string, err?: unknown) => void;
+  /** Accept and ignore every additional checksum (LocalR2Options.ignoreChecksums). */
+  ignoreChecksums: boolean;
 }
 
 export type Query = Record<string, string | string[]>;
