@@ -11,7 +11,7 @@ import { limitCases } from './cases/limits.js';
 import { modeCases } from './cases/modes.js';
 import { storeHeaderCases } from './cases/store-headers.js';
 import { urlCases } from './cases/urls.js';
-import { type Env, JWT, MAIN_LIMITS } from './lib/env.js';
+import { type Env, JWT, MAIN_LIMITS, QUOTA_LIMITS } from './lib/env.js';
 import { startProxy } from './lib/proxy.js';
 import { bucketEnv, JWT_SECRET, startRedis, startServer, startStore } from './lib/servers.js';
 import { declared, ledger } from './lib/suite.js';
@@ -44,20 +44,21 @@ beforeAll(async () => {
   closers.push(() => redis.close());
   const localDir = mkdtempSync(path.join(os.tmpdir(), 'chute-security-local-'));
   closers.push(async () => rmSync(localDir, { recursive: true, force: true }));
-  const [main, limited, jwt, local, a, b] = await Promise.all([
+  const [main, quota, limited, jwt, local, a, b] = await Promise.all([
     startServer(bucketEnv(store, { ...MAIN_LIMITS })),
+    startServer(bucketEnv(store, { ...QUOTA_LIMITS })),
     startServer(bucketEnv(store, { RATE_LIMIT_CAPACITY: '5', RATE_LIMIT_PER_SECOND: '0.5', TRUST_PROXY: '1' })),
     startServer(bucketEnv(store, { AUTH_MODE: 'jwt', JWT_SECRET, JWT_AUDIENCE: JWT.audience, JWT_ISSUER: JWT.issuer })),
     startServer({ HOST: '127.0.0.1', PORT: '0', DATA_DIR: localDir, LOG_LEVEL: 'warn' }),
     startServer(bucketEnv(store, { REDIS_URL: redis.url, MAX_OPEN_UPLOADS: '3', RATE_LIMIT_CAPACITY: '10', RATE_LIMIT_PER_SECOND: '0.1' })),
     startServer(bucketEnv(store, { REDIS_URL: redis.url, MAX_OPEN_UPLOADS: '3', RATE_LIMIT_CAPACITY: '10', RATE_LIMIT_PER_SECOND: '0.1' })),
   ]);
-  for (const c of [main, limited, jwt, local, a, b]) closers.push(cliStop(c));
+  for (const c of [main, quota, limited, jwt, local, a, b]) closers.push(cliStop(c));
   const proxy = await startProxy(limited.url);
   closers.push(() => proxy.close());
   const localR2Url = /embedded local-r2 at (http:\/\/[\d.:[\]]+)/.exec(local.output())?.[1];
   if (!localR2Url) throw new Error(`local mode printed no local-r2 endpoint:\n${local.output()}`);
-  env = { store, main, limited, proxyUrl: proxy.url, jwt, local, localR2Url, redis, shared: [a, b] };
+  env = { store, main, quota, limited, proxyUrl: proxy.url, jwt, local, localR2Url, redis, shared: [a, b] };
 }, 180_000);
 
 afterAll(async () => {

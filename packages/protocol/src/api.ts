@@ -70,7 +70,10 @@ export const createUploadRequestSchema = z.object({
   multipart: z.boolean().optional(),
   /** Preferred part size in bytes; the signer rounds it into R2's limits (see `choosePartSize`). */
   partSize: z.number().int().positive().optional(),
-});
+})
+  // Unknown fields are refused, not ignored: a client must never believe the signer signed
+  // something it asked for (a copy source, extra headers) when it did not.
+  .strict();
 export type CreateUploadRequest = z.input<typeof createUploadRequestSchema>;
 export type CreateUploadRequestParsed = z.output<typeof createUploadRequestSchema>;
 
@@ -117,10 +120,18 @@ export const partChecksumsSchema = z.object({
 });
 export type PartChecksums = z.infer<typeof partChecksumsSchema>;
 
-/** POST /api/uploads/:uploadId/parts — up to all parts of a file in one call. */
+/** Most part URLs one sign request may ask for (the engine asks for 20 at a time). */
+export const MAX_PARTS_PER_SIGN_REQUEST = 1000;
+
+/** POST /api/uploads/:uploadId/parts — up to 1,000 distinct parts of a file in one call. */
 export const signPartsRequestSchema = z.object({
   token: z.string().min(1).max(4096),
-  parts: z.array(partChecksumsSchema).min(1).max(MAX_PARTS),
+  parts: z
+    .array(partChecksumsSchema)
+    .min(1)
+    .max(MAX_PARTS_PER_SIGN_REQUEST)
+    // One URL per part number: copies of a part would only multiply URLs (and the signing work).
+    .refine((parts) => new Set(parts.map((p) => p.partNumber)).size === parts.length, 'each part number may appear once'),
   /**
    * `'urls'` (default): a full URL per part. `'template'`: one URL template for the batch and a
    * signature per part, about 5× smaller (see `expandSignedParts`). A signer that predates the

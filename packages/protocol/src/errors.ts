@@ -17,6 +17,14 @@ export const ERROR_STATUS = {
   checksum_required: 400,
   /** The file needs more parts than allowed (10,000, or the configured maximum). */
   too_many_parts: 400,
+  /** The request must say how many bytes it will send (a file size or a part's Content-Length). */
+  content_length_required: 400,
+  /** A part's length differs from the one the upload's part layout gives that part number. */
+  invalid_part_size: 400,
+  /** An upload id the signer did not issue (or altered): stock-Uppy ids are wrapped and signed. */
+  invalid_upload_id: 400,
+  /** The object key would be longer than the 1,024 UTF-8 bytes S3 and R2 allow. */
+  key_too_long: 400,
   /** No credentials, or credentials that are not valid. */
   unauthorized: 401,
   /** Authenticated, but not allowed to touch this key or upload. */

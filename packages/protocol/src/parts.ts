@@ -79,3 +79,14 @@ export function partRange(partNumber: number, partSize: number, fileSize: number
 export function partSizeOf(partNumber: number, partSize: number, fileSize: number): number {
   return partRange(partNumber, partSize, fileSize).size;
 }
+
+/**
+ * Uppy 6's chunk maths (`S3Uploader.ts`): the part size stock `@uppy/aws-s3` uses for a file when
+ * `getChunkSize` returns `requested` (Uppy's default is `ceil(size / 10000)`). The signer lays
+ * stock-Uppy uploads out with it and the browser helper hashes with it, so both agree to the byte.
+ */
+export function uppyChunkSize(fileSize: number, requested: number = Math.ceil(fileSize / MAX_PARTS)): number {
+  let chunk = Math.max(requested, MIN_PART_SIZE);
+  if (Math.ceil(fileSize / chunk) > MAX_PARTS) chunk = Math.ceil(fileSize / MAX_PARTS);
+  return chunk;
+}

@@ -57,4 +57,33 @@ describe('content types', () => {
       expect((err as ChuteError).code).toBe('content_type_not_allowed');
     }
   });
+  test('wildcards never admit types a browser runs as script; an exact entry does', () => {
+    const code = (type: string, allowed: string[]) => {
+      try {
+        checkContentType(type, { ...DEFAULT_LIMITS, allowedContentTypes: allowed });
+        return 'allowed';
+      } catch (err) {
+        return (err as ChuteError).code;
+      }
+    };
+    expect(code('image/svg+xml', ['image/*'])).toBe('content_type_not_allowed');
+    expect(code('text/html', ['*'])).toBe('content_type_not_allowed');
+    expect(code('application/xhtml+xml', ['application/*'])).toBe('content_type_not_allowed');
+    expect(code('image/svg+xml', ['image/*', 'image/svg+xml'])).toBe('allowed');
+    expect(code('image/png', ['*'])).toBe('allowed');
+  });
+});
+
+describe('object keys', () => {
+  test('a key over 1,024 UTF-8 bytes is refused with key_too_long, not sent to the bucket', () => {
+    const prefix = `uploads/${encodeURIComponent('é'.repeat(200))}/`;
+    try {
+      newObjectKey(prefix, 'a.bin');
+      expect.unreachable();
+    } catch (err) {
+      expect([(err as ChuteError).code, (err as ChuteError).status]).toEqual(['key_too_long', 400]);
+      expect((err as ChuteError).message).toMatch(/user id/);
+    }
+    expect(new TextEncoder().encode(newObjectKey('uploads/bob/', 'x'.repeat(1000))).length).toBeLessThanOrEqual(1024);
+  });
 });

@@ -36,9 +36,21 @@ export function safeFileName(name: string): string {
   return s.length === 0 ? 'file' : s;
 }
 
-/** `uploads/<user>/<uuid>/<safe name>`. */
+/** S3 and R2 refuse keys over 1,024 UTF-8 bytes. */
+const MAX_KEY_BYTES = 1024;
+
+/** `uploads/<user>/<uuid>/<safe name>`; refused (400 `key_too_long`) when over S3's key limit. */
 export function newObjectKey(prefix: string, name: string): string {
-  return `${prefix}${crypto.randomUUID()}/${safeFileName(name)}`;
+  const key = `${prefix}${crypto.randomUUID()}/${safeFileName(name)}`;
+  const bytes = new TextEncoder().encode(key).length;
+  if (bytes > MAX_KEY_BYTES) {
+    throw new ChuteError(
+      'key_too_long',
+      `The object key would be ${bytes} bytes; buckets allow ${MAX_KEY_BYTES}. Use a shorter file name${new TextEncoder().encode(prefix).length > 900 ? ' (your user id alone makes the key prefix too long; ask the site to use shorter ids)' : ''}.`,
+      { details: { keyBytes: bytes, maxKeyBytes: MAX_KEY_BYTES } },
+    );
+  }
+  return key;
 }
 
 /**
@@ -75,7 +87,20 @@ export function normalizeContentType(type: string): string {
   return essence;
 }
 
+/**
+ * Types a browser runs as script when served from the bucket's domain. A wildcard (`image/*`,
+ * `*\/*`) never admits them: only an exact entry in the allow-list does.
+ */
+const SCRIPTABLE_TYPES = new Set(['image/svg+xml', 'text/html', 'application/xhtml+xml', 'text/xml', 'application/xml', 'text/javascript', 'application/javascript']);
+
 export function checkContentType(type: string, limits: Limits): void {
+  if (SCRIPTABLE_TYPES.has(type) && !limits.allowedContentTypes.some((p) => p.toLowerCase() === type)) {
+    throw new ChuteError(
+      'content_type_not_allowed',
+      `Files of type ${type} can run script in a browser, so a wildcard does not admit them; the site must list ${type} exactly to accept it.`,
+      { details: { allowed: limits.allowedContentTypes } },
+    );
+  }
   if (!limits.allowedContentTypes.some((p) => typePattern(p).test(type))) {
     throw new ChuteError('content_type_not_allowed', `Files of type ${type} are not accepted here.`, {
       details: { allowed: limits.allowedContentTypes },

@@ -26,7 +26,7 @@ test('mounted under a path: create and upload through real HTTP', async () => {
 });
 
 test('stock-Uppy self-URLs include the mount path', async () => {
-  const r = await fetch(`${base}/api/uppy/sign`, { method: 'POST', headers: auth, body: JSON.stringify({ method: 'POST', key: 'k.bin' }) });
+  const r = await fetch(`${base}/api/uppy/sign`, { method: 'POST', headers: auth, body: JSON.stringify({ method: 'POST', key: 'k.bin', size: 10 }) });
   const { url } = (await r.json()) as { url: string };
   expect(url.startsWith(`${base}/api/uppy/s3/create?t=`)).toBe(true);
   const created = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/octet-stream' } });

@@ -159,7 +159,7 @@ describe('stock-Uppy self-URLs with missing, forged or duplicated tokens', () =>
   });
 
   test('complete: hostile or broken XML → 400/409 with an S3-style code, nothing completed', async () => {
-    const c = await api<Json>(signer, 'alice', 'POST', '/api/uppy/sign', { method: 'POST', key: 'x.bin' });
+    const c = await api<Json>(signer, 'alice', 'POST', '/api/uppy/sign', { method: 'POST', key: 'x.bin', size: 6 * 1024 * 1024 });
     const created = await signer.fetch(new Request(c.body.url, { method: 'POST', headers: { 'content-type': 'application/octet-stream' } }));
     const uploadId = /<UploadId>([^<]+)</.exec(await created.text())?.[1] as string;
     const complete = await api<Json>(signer, 'alice', 'POST', '/api/uppy/sign', { method: 'POST', key: c.body.key, uploadId });
@@ -185,7 +185,7 @@ describe('stock-Uppy self-URLs with missing, forged or duplicated tokens', () =>
   });
 
   test('a valid self-URL with its token given twice → 400', async () => {
-    const signed = await api<Json>(signer, 'alice', 'POST', '/api/uppy/sign', { method: 'POST', key: 'k.bin' });
+    const signed = await api<Json>(signer, 'alice', 'POST', '/api/uppy/sign', { method: 'POST', key: 'k.bin', size: 10 });
     const t = new URL(signed.body.url).searchParams.get('t') as string;
     const res = await raw('POST', `/api/uppy/s3/create?t=${encodeURIComponent(t)}&t=x`, { headers: { 'content-type': 'text/plain' } });
     expect(await rejected(res, 'duplicated t')).toBe('validation_failed');

@@ -33,12 +33,13 @@ const tag = (xml: string, name: string) => new RegExp(`<${name}[^>]*>([\\s\\S]*?
 
 test('multipart: create → parts (with Chute’s Content-MD5) → list → complete, byte-identical', async () => {
   const file = bytes(2 * 5 * MiB + 777);
-  const create = await signRequest('alice', { method: 'POST', key: `${crypto.randomUUID()}-movie.mp4` });
+  const create = await signRequest('alice', { method: 'POST', key: `${crypto.randomUUID()}-movie.mp4`, size: file.length, partSize: 5 * MiB });
   expect(create.key).toMatch(/^uploads\/alice\/[0-9a-f-]{36}\/[0-9a-f-]{36}-movie\.mp4$/);
   const created = await xhr('POST', create.url, { 'content-type': 'video/mp4', ...create.headers });
   expect(created.status).toBe(200);
   const uploadId = tag(created.text, 'UploadId') as string;
-  expect(uploadId).toBeTruthy();
+  // The store's id wrapped in the signer's token: later requests prove their upload and layout.
+  expect(uploadId).toMatch(/^chute1\./);
   const key = create.key as string;
 
   const chunk = 5 * MiB;
@@ -78,12 +79,13 @@ test('multipart: create → parts (with Chute’s Content-MD5) → list → comp
 
 test('single PUT with a signed Content-Type, and abort', async () => {
   const file = bytes(100);
-  const put = await signRequest('alice', { method: 'PUT', key: 'x-photo.png', contentType: 'image/png' });
+  const put = await signRequest('alice', { method: 'PUT', key: 'x-photo.png', contentType: 'image/png', contentLength: file.length });
   expect(put.headers).toEqual({ 'content-type': 'image/png' });
+  expect(new URL(put.url).searchParams.get('X-Amz-SignedHeaders')).toBe('content-length;content-type;host');
   expect((await xhr('PUT', put.url, { 'content-type': 'image/jpeg' }, file)).status).toBe(403);
   expect((await xhr('PUT', put.url, { 'content-type': 'application/octet-stream', ...put.headers }, file)).status).toBe(200);
 
-  const create = await signRequest('alice', { method: 'POST', key: 'y.bin' });
+  const create = await signRequest('alice', { method: 'POST', key: 'y.bin', size: 12 * MiB });
   const uploadId = tag((await xhr('POST', create.url, { 'content-type': 'application/octet-stream' })).text, 'UploadId') as string;
   const abort = await signRequest('alice', { method: 'DELETE', key: create.key as string, uploadId });
   expect((await xhr('DELETE', abort.url)).status).toBe(204);
@@ -95,7 +97,7 @@ test('single PUT with a signed Content-Type, and abort', async () => {
 });
 
 test('self-URLs are bound to their operation, user and key; forged or reused for another op → 403', async () => {
-  const create = await signRequest('alice', { method: 'POST', key: 'z.bin' });
+  const create = await signRequest('alice', { method: 'POST', key: 'z.bin', size: 12 * MiB });
   const uploadId = tag((await xhr('POST', create.url, { 'content-type': 'application/octet-stream' })).text, 'UploadId') as string;
   const list = await signRequest('alice', { method: 'GET', key: create.key as string, uploadId });
   // The list URL used as an abort URL.
@@ -112,8 +114,44 @@ test('self-URLs are bound to their operation, user and key; forged or reused for
   expect(r.status).toBe(403);
   // Content types outside the policy are refused at create.
   const strict = signerFor(store.r2, { limits: { allowedContentTypes: ['image/*'] } });
-  const c2 = await api<Json>(strict, 'alice', 'POST', '/api/uppy/sign', { method: 'POST', key: 'e.exe' });
+  const c2 = await api<Json>(strict, 'alice', 'POST', '/api/uppy/sign', { method: 'POST', key: 'e.exe', size: 10 });
   const refused = await strict.fetch(new Request(c2.body.url, { method: 'POST', headers: { 'content-type': 'application/x-msdownload' } }));
   expect(refused.status).toBe(415);
   expect(tag(await refused.text(), 'Code')).toBe('content_type_not_allowed');
+});
+
+test('layout bound: sizes required, each part signed only for its layout size, ids the signer never wrapped refused', async () => {
+  const code = async (req: Record<string, unknown>, who: 'alice' | 'bob' = 'alice') => {
+    const r = await api<Json>(signer, who, 'POST', '/api/uppy/sign', req);
+    return `${r.status} ${r.body?.error?.code ?? ''}`.trim();
+  };
+  expect(await code({ method: 'PUT', key: 'a.bin' })).toBe('400 content_length_required');
+  expect(await code({ method: 'POST', key: 'a.bin' })).toBe('400 content_length_required');
+  expect(await code({ method: 'POST', key: 'a.bin', size: 10, headers: { 'x-amz-copy-source': 'x' } })).toBe('400 validation_failed');
+
+  // 12 MiB with Uppy's default chunk maths: 5 MiB, 5 MiB, 2 MiB.
+  const create = await signRequest('alice', { method: 'POST', key: 'm.bin', size: 12 * MiB });
+  const uploadId = tag((await xhr('POST', create.url, { 'content-type': 'application/octet-stream' })).text, 'UploadId') as string;
+  const key = create.key as string;
+  expect(await code({ method: 'PUT', key, uploadId, partNumber: 4 })).toBe('400 invalid_part_number');
+  expect(await code({ method: 'PUT', key, uploadId, partNumber: 1, contentLength: 6 * MiB })).toBe('400 invalid_part_size');
+  expect(await code({ method: 'PUT', key, uploadId: uploadId.replace('chute1.', 'chute1.x') , partNumber: 1 })).toBe('400 invalid_upload_id');
+  expect(await code({ method: 'PUT', key, uploadId: 'raw-store-id', partNumber: 1 })).toBe('400 invalid_upload_id');
+  expect(await code({ method: 'PUT', key, uploadId, partNumber: 1 }, 'bob')).toBe('403 forbidden');
+  // The same id moved to another of alice's keys.
+  const other = await signRequest('alice', { method: 'POST', key: 'n.bin', size: 12 * MiB });
+  expect(await code({ method: 'PUT', key: other.key, uploadId, partNumber: 1 })).toBe('403 forbidden');
+
+  // Without contentLength the part is still signed for its layout size: one byte more is refused.
+  const part3 = await signRequest('alice', { method: 'PUT', key, uploadId, partNumber: 3 });
+  expect((await xhr('PUT', part3.url, part3.headers ?? {}, bytes(2 * MiB + 1))).status).toBe(403);
+  expect((await xhr('PUT', part3.url, part3.headers ?? {}, bytes(2 * MiB))).status).toBe(200);
+
+  // Complete must list parts 1..3: a 1-part complete of a 3-part upload is refused.
+  const p1 = await signRequest('alice', { method: 'PUT', key, uploadId, partNumber: 1 });
+  const put1 = await xhr('PUT', p1.url, p1.headers ?? {}, bytes(5 * MiB));
+  const complete = await signRequest('alice', { method: 'POST', key, uploadId });
+  const xml = `<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>${put1.etag}</ETag></Part></CompleteMultipartUpload>`;
+  const done = await xhr('POST', complete.url, { 'content-type': 'application/xml' }, xml);
+  expect([done.status, tag(done.text, 'Code')]).toEqual([409, 'upload_incomplete']);
 });

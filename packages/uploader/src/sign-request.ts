@@ -3,7 +3,7 @@
 // Content-MD5 (and the exact length) per part, so the bucket rejects corrupted parts. Stock
 // Uppy never shows `signRequest` the bytes, so the helper finds the file by upload id / key and
 // re-slices it with Uppy's own chunk maths.
-import { MAX_PARTS, MIN_PART_SIZE, MiB, ROUTES, type UppySignRequest, uppySignResponseSchema } from '@chute/protocol';
+import { MiB, ROUTES, type UppySignRequest, uppyChunkSize, uppySignResponseSchema } from '@chute/protocol';
 import type { Body, Meta, Uppy, UppyFile } from '@uppy/core';
 import { hexToBase64 } from './encoding.js';
 import { UploaderError } from './errors.js';
@@ -40,13 +40,6 @@ export interface ChuteSignRequestOptions<M extends Meta, B extends Body> {
   fetch?: typeof fetch;
 }
 
-/** Uppy 6's chunk maths (`S3Uploader.ts`), reproduced exactly so the hashed bytes are the sent bytes. */
-export function uppyChunkSize(fileSize: number, requested: number): number {
-  let chunk = Math.max(requested, MIN_PART_SIZE);
-  if (Math.ceil(fileSize / chunk) > MAX_PARTS) chunk = Math.ceil(fileSize / MAX_PARTS);
-  return chunk;
-}
-
 /**
  * Options to spread into `uppy.use(AwsS3, { ...chuteAwsS3Options({ uppy, endpoint }) })`:
  * `signRequest`, `getChunkSize`, `shouldUseMultipart` and `generateObjectKey`.
@@ -70,26 +63,29 @@ export function chuteAwsS3Options<M extends Meta, B extends Body>(options: Chute
 
   const signRequest = async (req: PresignableRequest): Promise<PresignedResponse> => {
     const body: UppySignRequest = { ...req };
-    if (wantMd5 && req.method === 'PUT') {
-      if (req.uploadId && req.partNumber) {
-        const file = options.uppy
-          .getFiles()
-          .find((f) => (f as { s3Multipart?: { uploadId: string } }).s3Multipart?.uploadId === req.uploadId);
-        const data = dataOf(file);
-        if (data) {
-          const chunk = uppyChunkSize(data.size, partSize);
-          const start = (req.partNumber - 1) * chunk;
-          const end = Math.min(start + chunk, data.size);
-          body.contentMd5 = await md5Of(data, start, end);
-          body.contentLength = end - start;
-        }
-      } else if (!req.uploadId) {
-        const fileId = keyToFile.get(req.key);
-        const data = dataOf(fileId ? options.uppy.getFile(fileId) : undefined);
-        if (data) {
-          body.contentMd5 = await md5Of(data, 0, data.size);
-          body.contentLength = data.size;
-        }
+    // The signer signs only URLs of a known length: every PUT carries its exact byte count and a
+    // multipart create its file size and part size (the layout every part is then held to).
+    if (req.method === 'PUT' && req.uploadId && req.partNumber) {
+      const file = options.uppy
+        .getFiles()
+        .find((f) => (f as { s3Multipart?: { uploadId: string } }).s3Multipart?.uploadId === req.uploadId);
+      const data = dataOf(file);
+      if (data) {
+        const chunk = uppyChunkSize(data.size, partSize);
+        const start = (req.partNumber - 1) * chunk;
+        const end = Math.min(start + chunk, data.size);
+        body.contentLength = end - start;
+        if (wantMd5) body.contentMd5 = await md5Of(data, start, end);
+      }
+    } else if (!req.uploadId && (req.method === 'PUT' || req.method === 'POST')) {
+      const fileId = keyToFile.get(req.key);
+      const data = dataOf(fileId ? options.uppy.getFile(fileId) : undefined);
+      if (data && req.method === 'PUT') {
+        body.contentLength = data.size;
+        if (wantMd5) body.contentMd5 = await md5Of(data, 0, data.size);
+      } else if (data) {
+        body.size = data.size;
+        body.partSize = partSize;
       }
     }
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };

@@ -6,5 +6,5 @@ export {
   chuteAwsS3Options,
   type PresignableRequest,
   type PresignedResponse,
-  uppyChunkSize,
 } from './sign-request.js';
+export { uppyChunkSize } from '@chute/protocol';

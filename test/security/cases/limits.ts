@@ -14,21 +14,21 @@ export function limitCases(env: () => Env): void {
     attack('7', 'one user opens more multipart uploads than MAX_OPEN_UPLOADS (5)', async () => {
       let last = { status: 0, code: undefined as string | undefined, text: '' };
       for (let i = 0; i < 7 && last.status !== 429; i++) {
-        last = await api(env().main.url, 'POST', '/api/uploads', bearer('quota'), { name: 'q.bin', type: 'application/octet-stream', size: 6 * MiB, multipart: true });
+        last = await api(env().quota.url, 'POST', '/api/uploads', bearer('quota'), { name: 'q.bin', type: 'application/octet-stream', size: 6 * MiB, multipart: true });
         if (last.status === 201) created.push(JSON.parse(last.text) as { uploadId: string; token: string });
       }
       return { ...refusedWith(last as never, 429, 'quota_exceeded'), answer: `${created.length} created, then ${answerOf(last)}` };
     });
     attack('7', 'after aborting them, more bytes in a day than MAX_BYTES_PER_DAY (80 MB)', async () => {
-      for (const u of created) await api(env().main.url, 'DELETE', `/api/uploads/${encodeURIComponent(u.uploadId)}`, { ...bearer('quota'), 'chute-upload-token': u.token });
+      for (const u of created) await api(env().quota.url, 'DELETE', `/api/uploads/${encodeURIComponent(u.uploadId)}`, { ...bearer('quota'), 'chute-upload-token': u.token });
       let last = { status: 0, code: undefined as string | undefined, text: '' };
       let made = 0;
       for (let i = 0; i < 6 && last.status !== 429; i++) {
-        last = await api(env().main.url, 'POST', '/api/uploads', bearer('quota'), { name: 'q.bin', type: 'application/octet-stream', size: 19 * MiB, multipart: true });
+        last = await api(env().quota.url, 'POST', '/api/uploads', bearer('quota'), { name: 'q.bin', type: 'application/octet-stream', size: 19 * MiB, multipart: true });
         if (last.status === 201) {
           made++;
           const u = JSON.parse(last.text) as { uploadId: string; token: string };
-          await api(env().main.url, 'DELETE', `/api/uploads/${encodeURIComponent(u.uploadId)}`, { ...bearer('quota'), 'chute-upload-token': u.token });
+          await api(env().quota.url, 'DELETE', `/api/uploads/${encodeURIComponent(u.uploadId)}`, { ...bearer('quota'), 'chute-upload-token': u.token });
         }
       }
       return { ...refusedWith(last as never, 429, 'quota_exceeded'), answer: `${made} × 19 MiB created, then ${answerOf(last)}` };

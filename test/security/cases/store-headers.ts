@@ -29,8 +29,11 @@ export function storeHeaderCases(env: () => Env): void {
     attack('1', "UploadPart URL + x-amz-copy-source (UploadPartCopy of bob's object)", async () => {
       const { key } = await victim();
       const up = await createMultipart(env().main.url, 'mallory', 6 * 1024 * 1024);
-      const part = await signPart(env().main.url, 'mallory', up.uploadId, up.token, 2, Buffer.alloc(1024 * 1024));
-      const a = await send(part, '', { 'x-amz-copy-source': `/${BUCKET}/${encodeURIComponent(key)}` });
+      // Part 2 of a 6 MiB upload in 5 MiB parts is 1 MiB: send exactly what was signed, so only the
+      // unsigned copy source can be the reason for a refusal.
+      const body = Buffer.alloc(1024 * 1024);
+      const part = await signPart(env().main.url, 'mallory', up.uploadId, up.token, 2, body);
+      const a = await send(part, body, { 'x-amz-copy-source': `/${BUCKET}/${encodeURIComponent(key)}` });
       await api(env().main.url, 'DELETE', `/api/uploads/${encodeURIComponent(up.uploadId)}`, { ...bearer('mallory'), 'chute-upload-token': up.token });
       return refusedWith(a, 403, 'AccessDenied');
     });
@@ -135,7 +138,8 @@ export function storeHeaderCases(env: () => Env): void {
       const a = await send(own.put, body, { 'content-encoding': 'aws-chunked' });
       const kept = await stored(env().store.s3, BUCKET, own.key);
       // Stored bytes must be exactly the signed Content-Length's, or nothing at all.
-      return { ...refusedWith(a, [400, 411]), refused: (a.status === 400 || a.status === 411) && (kept === null || kept.equals(body)) };
+      // An unsigned Content-Encoding is itself refused (403), also a refusal.
+      return { ...refusedWith(a, [400, 403, 411]), refused: [400, 403, 411].includes(a.status) && (kept === null || kept.equals(body)) };
     });
   });
 }

@@ -23,7 +23,7 @@ async function run(o: Opts) {
   const tag = (xml: string, name: string) => new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml)?.[1] ?? '';
   return measure(async () => {
     const file = theFile();
-    const created = await sign({ method: 'POST', key: file.name, contentType: 'application/octet-stream' });
+    const created = await sign({ method: 'POST', key: file.name, size: file.size, partSize: o.partSize });
     const key = created.key ?? file.name;
     const init = await fetch(created.url, { method: 'POST', headers: created.headers ?? {} });
     const uploadId = tag(await init.text(), 'UploadId');
@@ -34,7 +34,7 @@ async function run(o: Opts) {
       Array.from({ length: o.concurrency }, async () => {
         while (next <= count) {
           const n = next++;
-          const s = await sign({ method: 'PUT', key, uploadId, partNumber: n });
+          const s = await sign({ method: 'PUT', key, uploadId, partNumber: n, contentLength: Math.min(o.partSize, file.size - (n - 1) * o.partSize) });
           const res = await fetch(s.url, { method: 'PUT', headers: s.headers ?? {}, body: file.slice((n - 1) * o.partSize, n * o.partSize) });
           if (!res.ok) throw new Error(`part ${n}: ${res.status}`);
           etags[n - 1] = res.headers.get('etag') ?? '';

@@ -1,4 +1,5 @@
 // Peer: stock @uppy/aws-s3 6 with its signRequest answered by Chute's stock-Uppy endpoint.
+import { uppyChunkSize } from '@chute/protocol';
 import AwsS3 from '@uppy/aws-s3';
 import Uppy from '@uppy/core';
 import { measure, theFile } from './common.js';
@@ -18,10 +19,19 @@ async function run(o: Opts) {
       getChunkSize: () => o.partSize,
       limit: 6,
       signRequest: async (req) => {
+        // The signer signs only URLs of a known length: the app adds the sizes Uppy knows but
+        // does not pass (no hashing: this is stock Uppy's own data path).
+        const chunk = uppyChunkSize(file.size, o.partSize);
+        const sizes =
+          req.method === 'POST' && !('uploadId' in req)
+            ? { size: file.size, partSize: o.partSize }
+            : req.method === 'PUT' && 'partNumber' in req
+              ? { contentLength: Math.min(chunk, file.size - (req.partNumber - 1) * chunk) }
+              : {};
         const res = await fetch(`${o.signerUrl}/api/uppy/sign`, {
           method: 'POST',
           headers: { authorization: `Bearer ${o.token}`, 'content-type': 'application/json' },
-          body: JSON.stringify(req),
+          body: JSON.stringify({ ...req, ...sizes }),
         });
         if (!res.ok) throw new Error(`signRequest ${res.status}: ${await res.text()}`);
         return res.json();
