@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { S3Client } from '@aws-sdk/client-s3';
+import { bucketClient, checkOrigins, parseArgsSafely, UsageError } from './cli-args.js';
 import { ConfigError, loadConfig } from './config.js';
+import { doctorCommand } from './doctor/command.js';
 import { startServer } from './server.js';
 import { applyBucket, planBucket, readBucket } from './setup.js';
 
@@ -16,6 +17,11 @@ Usage:
   chute-server setup --origin URL [--origin URL2 …] [--abort-after-days N] [--dry-run]
                                     apply the bucket CORS rule and the abort-incomplete-uploads
                                     lifecycle rule (existing rules are kept)
+  chute-server doctor [--origin URL …] [--json]
+                                    probe the bucket (a few small objects, removed after) and
+                                    print what it supports and the settings to use; exit 0 when
+                                    uploads can work, 1 when they cannot (origins default to
+                                    CORS_ORIGINS; local mode probes a throwaway local-r2)
   chute-server --help
 `;
 
@@ -58,27 +64,13 @@ async function setup(args: string[]): Promise<void> {
   }));
   const origins = values.origin ?? [];
   if (origins.length === 0) throw new UsageError('setup needs at least one --origin URL (the web app that uploads)');
-  for (const o of origins) {
-    let ok = false;
-    try {
-      const u = new URL(o);
-      ok = (u.protocol === 'https:' || u.protocol === 'http:') && u.pathname === '/' && !u.search && o === u.origin;
-    } catch {}
-    if (!ok) throw new UsageError(`--origin ${o} is not an origin like https://app.example.com (no path, no trailing slash)`);
-  }
+  checkOrigins(origins);
   const days = Number(values['abort-after-days']);
   if (!Number.isInteger(days) || days < 1 || days > 365) throw new UsageError('--abort-after-days must be a whole number of days, 1..365');
   const config = loadConfig(process.env);
   if (!config.bucket) throw new UsageError('setup needs a configured bucket (S3_BUCKET and R2_ACCOUNT_ID or S3_ENDPOINT, plus keys)');
   const b = config.bucket;
-  const client = new S3Client({
-    region: b.region,
-    endpoint: b.endpoint,
-    forcePathStyle: b.forcePathStyle,
-    credentials: { accessKeyId: b.accessKeyId, secretAccessKey: b.secretAccessKey },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  const client = bucketClient(b);
   try {
     const current = await readBucket(client, b.bucket);
     const plan = planBucket(current, origins, days);
@@ -94,21 +86,14 @@ async function setup(args: string[]): Promise<void> {
   }
 }
 
-class UsageError extends Error {}
-
-/** Unknown or malformed options are usage errors (exit 2), not crashes. */
-function parseArgsSafely<T>(parse: () => T): T {
-  try {
-    return parse();
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-}
-
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (command === '--help' || command === '-h' || command === 'help') return void process.stdout.write(HELP);
   if (command === 'setup') return setup(rest);
+  if (command === 'doctor') {
+    process.exitCode = await doctorCommand(rest, process.env);
+    return;
+  }
   if (command === undefined || command === 'serve') return serve();
   throw new UsageError(`unknown command ${command}\n\n${HELP}`);
 }

@@ -39,6 +39,7 @@ test('doctor on a set-up local-r2 bucket: every check passes, CRC64NVME recommen
   expect(caps.contentMd5Enforced).toBe(true);
   expect(caps.multipart.CRC64NVME).toEqual({ accepted: true, listed: false, completeReturned: true, head: true, wrongRefused: true });
   expect(caps.single.SHA256).toEqual({ accepted: true, enforced: true, returned: true, head: true });
+  expect(caps.multipart.CRC32C).toEqual({ accepted: true, listed: true, completeReturned: true, head: true, wrongPartRefused: true });
   expect([caps.multipartEtag, caps.minPartSizeEnforced, caps.presignExpiryHonoured, caps.abortAfterDays]).toEqual([true, true, true, 7]);
   expect(caps.cors[ORIGIN]).toEqual({ preflight: true, etagExposed: true });
   expect(text).toMatch(/Uploads can work with this bucket/);

@@ -10,7 +10,7 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { CHECKSUM_TYPE, type ChecksumAlgorithm } from '@chute/protocol';
-import { check, codeOf, describeError, type ProbeContext } from './context.js';
+import { check, codeOf, describeError, type ProbeContext, statusOf } from './context.js';
 import { checksumOf, md5Base64, multipartEtag, wrongChecksumOf } from './digests.js';
 
 export const PROBED_ALGORITHMS = ['CRC64NVME', 'CRC32', 'CRC32C', 'SHA256'] as const satisfies readonly ChecksumAlgorithm[];
@@ -37,6 +37,8 @@ export interface MultipartSupport {
   head: boolean;
   /** A wrong full-object value was refused at complete (FULL_OBJECT only). */
   wrongRefused?: boolean;
+  /** UploadPart refused a part with a wrong checksum (COMPOSITE only). */
+  wrongPartRefused?: boolean;
 }
 
 const MiB = 1024 * 1024;
@@ -105,13 +107,15 @@ export async function probeMultipart(ctx: ProbeContext, alg: ProbedAlgorithm, et
     return out;
   }
   if (type === 'FULL_OBJECT') out.wrongRefused = await wrongFullRefused(ctx, alg);
+  else out.wrongPartRefused = await wrongPartRefused(ctx, alg);
   const said = [
     out.completeReturned ? 'complete returns the object checksum' : 'complete returns NO checksum',
     out.head ? 'HeadObject returns it' : 'HeadObject does not return it',
     ...(type === 'COMPOSITE' ? [out.listed ? 'ListParts lists part checksums' : 'ListParts lists no part checksums'] : []),
     ...(out.wrongRefused === undefined ? [] : [out.wrongRefused ? 'a wrong full-object value is refused' : 'a WRONG full-object value was accepted']),
+    ...(out.wrongPartRefused === undefined ? [] : [out.wrongPartRefused ? 'a part with a wrong checksum is refused' : 'a part with a WRONG checksum was accepted']),
   ];
-  const good = out.completeReturned && out.head && out.wrongRefused !== false;
+  const good = out.completeReturned && out.head && out.wrongRefused !== false && out.wrongPartRefused !== false && (type === 'FULL_OBJECT' || out.listed);
   check(ctx, `multipart-${alg}`, label, good ? 'ok' : 'warn', said.join(', '));
   return out;
 }
@@ -188,6 +192,19 @@ async function wrongFullRefused(ctx: ProbeContext, alg: ProbedAlgorithm): Promis
     return false;
   } catch {
     return true;
+  }
+}
+
+/** A one-part upload whose part carries the checksum of other bytes: refused by a store that checks. */
+async function wrongPartRefused(ctx: ProbeContext, alg: ProbedAlgorithm): Promise<boolean> {
+  const key = `${ctx.prefix}multipart-${alg.toLowerCase()}-wrong-part`;
+  const uploadId = await create(ctx, key, alg);
+  try {
+    await ctx.client.send(new UploadPartCommand({ Bucket: ctx.bucket, Key: key, UploadId: uploadId, PartNumber: 1, Body: TAIL, [FIELD[alg]]: await wrongChecksumOf(alg, TAIL) }));
+    return false;
+  } catch (err) {
+    // The store's refusal, not a network failure.
+    return statusOf(err) !== undefined;
   }
 }
 
