@@ -102,7 +102,7 @@ describe('local mode', () => {
   });
 
   test('JSON logs carry requests but no URL signatures or tokens', async () => {
-    const uppy = await json('/api/uppy/sign', { method: 'POST', body: JSON.stringify({ method: 'POST', key: 'movie.mp4' }) });
+    const uppy = await json('/api/uppy/sign', { method: 'POST', body: JSON.stringify({ method: 'POST', key: 'movie.mp4', size: 6 * 1024 * 1024 }) });
     const token = new URL(uppy.body.url).searchParams.get('t') as string;
     await fetch(uppy.body.url, { method: 'POST', headers: { 'content-type': 'video/mp4' } });
     await new Promise((r) => setTimeout(r, 200));
