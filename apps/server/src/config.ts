@@ -52,7 +52,8 @@ const envSchema = z.object({
   URL_TTL_SECONDS: opt(int(1, 604_800)),
   MAX_BODY_BYTES: opt(int(1024)),
   REQUIRE_MD5: opt(bool),
-  CHECKSUM_ALGORITHM: opt(z.enum(['CRC64NVME', 'CRC32', 'CRC32C', 'SHA1', 'SHA256', 'NONE'])),
+  // `auto`: probe the bucket at start and use the strongest checksum it verifies and returns.
+  CHECKSUM_ALGORITHM: opt(z.enum(['auto', 'CRC64NVME', 'CRC32', 'CRC32C', 'SHA1', 'SHA256', 'NONE'])),
   RATE_LIMIT_CAPACITY: opt(int(0)).default(600),
   RATE_LIMIT_PER_SECOND: opt(z.coerce.number().min(0)).default(60),
   MAX_OPEN_UPLOADS: opt(int(0)),

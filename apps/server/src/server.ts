@@ -3,11 +3,13 @@ import type { AddressInfo } from 'node:net';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { LocalR2 } from '@chute/local-r2';
-import { type Authenticator, bearerTokens, createSigner, jwtAuth, type LimitStore, openDevAuth, type Signer, type SignerOptions } from '@chute/signer';
+import { type Authenticator, bearerTokens, createS3Client, createSigner, jwtAuth, type LimitStore, openDevAuth, type Signer, type SignerOptions } from '@chute/signer';
 import { allowHosts, answerClientErrors, chuteRouter } from '@chute/signer/express';
 import express from 'express';
 import type { DestinationStream, Logger } from 'pino';
+import { capChecksums } from './checksum-cap.js';
 import type { ServerConfig } from './config.js';
+import { type ChecksumChoice, chooseChecksum } from './doctor/choose.js';
 import type { Exposure } from './exposure.js';
 import { refuseProxied } from './guards.js';
 import { LOCAL_BUCKET, localTokenSecret, startLocalStore } from './local.js';
@@ -75,6 +77,7 @@ export async function startServer(config: ServerConfig, options: { logDestinatio
   let s3: SignerOptions['s3'];
   let tokenSecrets = env.TOKEN_SECRETS ?? [];
   let limitStore: (LimitStore & { close(): Promise<void> }) | undefined;
+  let auto: ChecksumChoice | undefined;
   try {
     if (env.REDIS_URL) {
       // Loaded only when configured: ioredis stays out of every other setup.
@@ -113,15 +116,18 @@ export async function startServer(config: ServerConfig, options: { logDestinatio
         logger.warn(`LOCAL MODE on ${env.HOST}: presigned URLs point at ${local.endpoint}, which only this machine reaches; set HOST to the address other machines use (e.g. HOST=192.168.1.5) for uploads from them`);
       }
     }
+    if (env.CHECKSUM_ALGORITHM === 'auto') auto = await probeChecksum(s3, logger);
   } catch (err) {
     server.close();
     await limitStore?.close();
+    await localR2?.close();
     throw err;
   }
   if (config.auth.mode === 'open') {
     logger.warn(`OPEN DEV MODE: no authentication; every loopback caller is user "dev". Never expose this server.`);
   }
 
+  const checksumAlgorithm = auto?.algorithm ?? (env.CHECKSUM_ALGORITHM === 'auto' ? undefined : env.CHECKSUM_ALGORITHM);
   const signer = createSigner({
     s3,
     tokenSecrets,
@@ -129,7 +135,7 @@ export async function startServer(config: ServerConfig, options: { logDestinatio
     corsOrigins: env.CORS_ORIGINS,
     rateLimit: env.RATE_LIMIT_CAPACITY > 0 && env.RATE_LIMIT_PER_SECOND > 0 ? { capacity: env.RATE_LIMIT_CAPACITY, refillPerSecond: env.RATE_LIMIT_PER_SECOND } : false,
     ...(limitStore ? { limitStore } : {}),
-    ...(env.CHECKSUM_ALGORITHM ? { checksumAlgorithm: env.CHECKSUM_ALGORITHM } : {}),
+    ...(checksumAlgorithm ? { checksumAlgorithm } : {}),
     ...(env.PUBLIC_URL ? { publicUrl: env.PUBLIC_URL } : {}),
     allowedHosts: x.allowedHosts,
     limits: {
@@ -171,7 +177,7 @@ export async function startServer(config: ServerConfig, options: { logDestinatio
   } else {
     app.get('/metrics', (req, res, next) => void serveMetrics(req, res).catch(next));
   }
-  app.use(chuteRouter(signer));
+  app.use(chuteRouter(auto ? capChecksums(signer, auto) : signer));
   if (env.STATIC_DIR) {
     const dir = resolve(env.STATIC_DIR);
     if (!existsSync(dir)) logger.warn({ dir }, 'STATIC_DIR does not exist (yet); static files will 404');
@@ -220,6 +226,26 @@ export async function startServer(config: ServerConfig, options: { logDestinatio
       return closing;
     },
   };
+}
+
+/** CHECKSUM_ALGORITHM=auto: the start-up probe (once per process and bucket), logged with its reasons. */
+async function probeChecksum(s3: SignerOptions['s3'], logger: Logger): Promise<ChecksumChoice> {
+  const client = createS3Client(s3);
+  const endpoint = s3.endpoint ?? 'the default endpoint';
+  try {
+    const choice = await chooseChecksum(client, s3.bucket, endpoint);
+    logger.info(
+      { checksumAlgorithm: choice.algorithm, supported: choice.supported, contentMd5Enforced: choice.contentMd5Enforced, probeMs: choice.ms },
+      `CHECKSUM_ALGORITHM=auto picked ${choice.algorithm}: ${choice.why}`,
+    );
+    if (!choice.contentMd5Enforced) logger.warn('the store accepted a wrong Content-MD5: it cannot refuse a corrupted part');
+    if (choice.leftovers.length) logger.warn({ leftovers: choice.leftovers.slice(0, 5) }, 'the checksum probe could not remove all its objects (under .chute-doctor/)');
+    return choice;
+  } catch (err) {
+    throw new Error(`CHECKSUM_ALGORITHM=auto could not probe bucket "${s3.bucket}" at ${endpoint} (${(err as Error).message}); fix the bucket settings, or set CHECKSUM_ALGORITHM explicitly to start without probing`, { cause: err });
+  } finally {
+    client.destroy();
+  }
 }
 
 /** Slow or silent clients are cut off: headers, whole request (API bodies are ≤ 1 MiB), keep-alive. */

@@ -44,6 +44,8 @@ export interface MultipartSupport {
 const MiB = 1024 * 1024;
 const PART = new Uint8Array(5 * MiB).map((_, i) => (i * 31 + 7) & 255);
 const TAIL = new TextEncoder().encode('the last part of the chute doctor probe');
+/** The parts of a probe upload: 5 MiB + a tail, or (`ctx.light`, the start-up probe) the tail alone. */
+const bodiesOf = (ctx: ProbeContext) => (ctx.light ? [TAIL] : [PART, TAIL]);
 
 export async function probeSinglePut(ctx: ProbeContext, alg: ProbedAlgorithm): Promise<SingleSupport> {
   const body = new TextEncoder().encode(`chute doctor ${alg}`);
@@ -72,7 +74,7 @@ export async function probeSinglePut(ctx: ProbeContext, alg: ProbedAlgorithm): P
   return out;
 }
 
-/** A two-part upload (5 MiB + a few bytes) with `alg` as the store's multipart checksum. */
+/** A two-part upload (5 MiB + a few bytes; one small part when light) with `alg` as the store's multipart checksum. */
 export async function probeMultipart(ctx: ProbeContext, alg: ProbedAlgorithm, etag: { checked: boolean; matches?: boolean }): Promise<MultipartSupport> {
   const type = CHECKSUM_TYPE[alg];
   const key = `${ctx.prefix}multipart-${alg.toLowerCase()}`;
@@ -83,7 +85,7 @@ export async function probeMultipart(ctx: ProbeContext, alg: ProbedAlgorithm, et
     const parts = await sendParts(ctx, key, uploadId, alg);
     const listed = await ctx.client.send(new ListPartsCommand({ Bucket: ctx.bucket, Key: key, UploadId: uploadId }));
     out.listed = type === 'COMPOSITE' && (listed.Parts ?? []).every((p, i) => p[FIELD[alg]] === parts[i]?.checksum);
-    const full = await checksumOf(alg, concat(PART, TAIL));
+    const full = await checksumOf(alg, concat(bodiesOf(ctx)));
     const done = await ctx.client.send(
       new CompleteMultipartUploadCommand({
         Bucket: ctx.bucket,
@@ -100,7 +102,7 @@ export async function probeMultipart(ctx: ProbeContext, alg: ProbedAlgorithm, et
     out.head = typeof head[FIELD[alg]] === 'string';
     if (!etag.checked) {
       etag.checked = true;
-      etag.matches = (done.ETag ?? '').replace(/"/g, '') === multipartEtag([PART, TAIL]);
+      etag.matches = (done.ETag ?? '').replace(/"/g, '') === multipartEtag(bodiesOf(ctx));
     }
   } catch (err) {
     check(ctx, `multipart-${alg}`, label, 'warn', `not usable: ${describeError(err)}`);
@@ -163,7 +165,7 @@ async function create(ctx: ProbeContext, key: string, alg: ProbedAlgorithm | und
 /** Chute's way: Content-MD5 per part for FULL_OBJECT uploads, the part's own checksum for COMPOSITE ones. */
 async function sendParts(ctx: ProbeContext, key: string, uploadId: string, alg: ProbedAlgorithm) {
   const parts: { etag: string; checksum?: string }[] = [];
-  for (const [i, body] of [PART, TAIL].entries()) {
+  for (const [i, body] of bodiesOf(ctx).entries()) {
     const checksum = CHECKSUM_TYPE[alg] === 'COMPOSITE' ? await checksumOf(alg, body) : undefined;
     const r = await ctx.client.send(
       new UploadPartCommand({ Bucket: ctx.bucket, Key: key, UploadId: uploadId, PartNumber: i + 1, Body: body, ...(checksum ? { [FIELD[alg]]: checksum } : { ContentMD5: md5Base64(body) }) }),
@@ -184,7 +186,7 @@ async function wrongFullRefused(ctx: ProbeContext, alg: ProbedAlgorithm): Promis
         Key: key,
         UploadId: uploadId,
         MultipartUpload: { Parts: parts.map((p, i) => ({ PartNumber: i + 1, ETag: p.etag })) },
-        [FIELD[alg]]: await wrongChecksumOf(alg, concat(PART, TAIL)),
+        [FIELD[alg]]: await wrongChecksumOf(alg, concat(bodiesOf(ctx))),
         ChecksumType: 'FULL_OBJECT',
       }),
     );
@@ -208,9 +210,12 @@ async function wrongPartRefused(ctx: ProbeContext, alg: ProbedAlgorithm): Promis
   }
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
   return out;
 }

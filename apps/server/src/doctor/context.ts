@@ -21,6 +21,8 @@ export interface ProbeContext {
   uploads: { key: string; uploadId: string }[];
   checks: Check[];
   sleep(ms: number): Promise<void>;
+  /** One small part per probe upload instead of 5 MiB + a tail (the start-up probe of CHECKSUM_ALGORITHM=auto). */
+  light?: boolean;
 }
 
 export function check(ctx: ProbeContext, id: string, label: string, verdict: Verdict, detail: string): Check {

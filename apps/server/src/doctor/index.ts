@@ -1,7 +1,7 @@
 // `chute-server doctor`: probes the configured bucket with a few small objects (cleaned up after)
 // and says what this store does, what Chute will rely on, and which settings to use.
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { ChecksumAlgorithm } from '@chute/protocol';
+import { CHECKSUM_TYPE, type ChecksumAlgorithm } from '@chute/protocol';
 import { probeAccess, probeContentMd5, probeLifecycle, probePresignExpiry, probeRoundTrip } from './basics.js';
 import { type MultipartSupport, PROBED_ALGORITHMS, type ProbedAlgorithm, probeMinPartSize, probeMultipart, probeSinglePut, type SingleSupport } from './checksums.js';
 import { type Check, check, cleanUp, type ProbeContext } from './context.js';
@@ -43,15 +43,33 @@ export interface DoctorOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
+/** The algorithms this store verifies and returns, by what it measured (each needs every probe of its kind to pass). */
+export function verifiedChecksums(c: Pick<StoreCapabilities, 'multipart' | 'single'>): ProbedAlgorithm[] {
+  return PROBED_ALGORITHMS.filter((alg) => {
+    const m = c.multipart[alg];
+    if (!m?.accepted || !m.completeReturned || !m.head || !c.single[alg]?.enforced) return false;
+    return CHECKSUM_TYPE[alg] === 'FULL_OBJECT' ? m.wrongRefused === true : m.listed && m.wrongPartRefused === true;
+  });
+}
+
+/** Strongest first: a full-object CRC64NVME, then a composite CRC32C or CRC32, else Content-MD5 alone. */
+const PREFERENCE = ['CRC64NVME', 'CRC32C', 'CRC32'] as const;
+
 /** The checksum Chute should ask this store for, by what it measured. */
-export function recommendChecksum(c: Pick<StoreCapabilities, 'multipart' | 'single'>): { value: ChecksumAlgorithm | 'NONE'; why: string } {
-  const full = c.multipart.CRC64NVME;
-  if (full?.completeReturned && full.head && full.wrongRefused !== false && c.single.CRC64NVME?.enforced) {
-    return { value: 'CRC64NVME', why: 'the store verifies and returns a full-object CRC64NVME: every upload is verified end to end by the store' };
+export function recommendChecksum(c: Pick<StoreCapabilities, 'multipart' | 'single' | 'contentMd5Enforced'>): { value: ChecksumAlgorithm | 'NONE'; why: string } {
+  const verified = verifiedChecksums(c);
+  const best = PREFERENCE.find((alg) => verified.includes(alg));
+  if (best === 'CRC64NVME') {
+    return { value: best, why: 'the store verifies and returns a full-object CRC64NVME: every upload is verified end to end by the store' };
+  }
+  if (best) {
+    return { value: best, why: `the store does not verify a full-object CRC64NVME but verifies and returns ${best} per part (composite): parts are checked by the store, the object by its composite ${best}` };
   }
   return {
     value: 'NONE',
-    why: 'the store does not verify and return a full-object CRC64NVME: Chute verifies by per-part Content-MD5, the multipart ETag and the size instead',
+    why: c.contentMd5Enforced
+      ? 'the store verifies no x-amz-checksum-* it is sent: Chute verifies by per-part Content-MD5 (enforced by the store), the multipart ETag and the size instead'
+      : 'the store verifies neither x-amz-checksum-* nor Content-MD5: uploads are checked by the multipart ETag and the size only',
   };
 }
 
