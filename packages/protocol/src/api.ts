@@ -20,6 +20,8 @@ export const ROUTES = {
   downloads: '/api/downloads',
   /** POST stock `@uppy/aws-s3` 6 `signRequest`. */
   uppySign: '/api/uppy/sign',
+  /** POST remove an object whose verification failed (a discard or upload token, the object's ETag). */
+  discard: '/api/uploads/discard',
 } as const;
 
 const sizeSchema = z.number().int().nonnegative().max(MAX_OBJECT_SIZE);
@@ -82,6 +84,8 @@ export const singleUploadResponseSchema = z.object({
   key: z.string(),
   /** The PUT to send the whole file with. */
   request: signedRequestSchema,
+  /** Lets the client remove the object (POST /api/uploads/discard) when its own check of the PUT's answer fails. */
+  discardToken: z.string().optional(),
 });
 export type SingleUploadResponse = z.infer<typeof singleUploadResponseSchema>;
 
@@ -234,8 +238,8 @@ export type CompleteUploadRequest = z.infer<typeof completeUploadRequestSchema>;
 
 /**
  * How strongly the stored object is known to equal the file, strongest first:
- * - `full-object-checksum`: the store returned the whole file's checksum (CRC64NVME, or the
- *   single PUT's checksum) and it equals the file's;
+ * - `full-object-checksum`: the store returned the whole file's checksum (CRC64NVME; for a single
+ *   PUT the echoed checksum or its MD5 ETag under an enforced Content-MD5) and it equals the file's;
  * - `part-checksums-and-etag`: every part was sent with a checksum the store enforces (Content-MD5,
  *   or the upload's COMPOSITE checksum), the multipart ETag is the MD5 of the part MD5s plus `-N`,
  *   and the size from HeadObject is the file's;
@@ -275,6 +279,18 @@ export type CompleteUploadResponse = z.infer<typeof completeUploadResponseSchema
 /** DELETE /api/uploads/:uploadId (token in the `chute-upload-token` header) → 200 `{ aborted: true }`. */
 export const abortUploadResponseSchema = z.object({ aborted: z.literal(true), key: z.string(), uploadId: z.string() });
 export type AbortUploadResponse = z.infer<typeof abortUploadResponseSchema>;
+
+/**
+ * POST /api/uploads/discard — removes the object of one upload whose check failed on the client.
+ * `token` is the single PUT's `discardToken` or the multipart upload token (while valid); the
+ * object goes only if its ETag is still `etag`, so a later, good object at the key is kept.
+ */
+export const discardRequestSchema = z
+  .object({ token: z.string().min(1).max(4096), etag: z.string().min(1).max(128) })
+  .strict();
+export type DiscardRequest = z.infer<typeof discardRequestSchema>;
+export const discardResponseSchema = z.object({ key: z.string(), discarded: z.boolean() });
+export type DiscardResponse = z.infer<typeof discardResponseSchema>;
 
 // ---- downloads, my uploads ------------------------------------------------------------------
 

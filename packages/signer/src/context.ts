@@ -46,3 +46,12 @@ export interface UploadToken extends TokenPayload {
   /** user id */
   sub: string;
 }
+
+/** Lets the owner of a single PUT remove its object when the client's check of the PUT fails. */
+export interface DiscardToken extends TokenPayload {
+  typ: 'discard';
+  /** key */
+  k: string;
+  /** user id */
+  sub: string;
+}

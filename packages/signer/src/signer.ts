@@ -2,6 +2,7 @@ import { type Identity, type RequestContext } from './auth.js';
 import { type Limits, resolveLimits, type SignerOptions } from './config.js';
 import type { Handler, HandlerContext } from './context.js';
 import { corsHeaders, originAllowed, preflightHeaders } from './cors.js';
+import { discardUpload } from './discard.js';
 import { ChuteError, errorResponse, toChuteError } from './errors.js';
 import { hostMatcher, hostRefusal } from './hosts.js';
 import { download, listUploads } from './objects.js';
@@ -28,6 +29,7 @@ interface Route {
 const ID = '([^/]{1,1024})';
 const ROUTES: Route[] = [
   { method: 'POST', pattern: /^\/api\/uploads$/, name: '/api/uploads', handler: createUpload },
+  { method: 'POST', pattern: /^\/api\/uploads\/discard$/, name: '/api/uploads/discard', handler: discardUpload },
   { method: 'GET', pattern: /^\/api\/uploads$/, name: '/api/uploads', handler: listUploads },
   { method: 'POST', pattern: new RegExp(`^/api/uploads/${ID}/parts$`), name: '/api/uploads/:uploadId/parts', handler: signParts },
   { method: 'GET', pattern: new RegExp(`^/api/uploads/${ID}/parts$`), name: '/api/uploads/:uploadId/parts', handler: listParts },

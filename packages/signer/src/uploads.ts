@@ -13,6 +13,7 @@ import {
   UPLOAD_TOKEN_HEADER,
 } from '@chute/protocol';
 import type { HandlerContext, UploadToken } from './context.js';
+import { discardTokenFor } from './discard.js';
 import { ChuteError } from './errors.js';
 import { json, readJson } from './http.js';
 import { checkContentType, checkSize, newObjectKey, normalizeContentType } from './policy.js';
@@ -66,7 +67,7 @@ export async function createUpload(ctx: HandlerContext): Promise<Response> {
       ctx.limits.urlTtlSeconds,
       ctx.nowMs,
     );
-    return json({ type: 'single', key, request }, 201);
+    return json({ type: 'single', key, request, discardToken: await discardTokenFor(ctx, key) }, 201);
   }
 
   if (body.md5 || body.checksum) {

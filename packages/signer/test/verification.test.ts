@@ -209,3 +209,32 @@ describe('a store that ignores x-amz-checksum-* (local-r2 ignoreChecksums, like 
     expect(await exists(silent, c.key)).toBe(false);
   });
 });
+
+describe('POST /api/uploads/discard (the client found the object wrong)', () => {
+  test('a single PUT: its discardToken removes the object only while its ETag is the one named, only for its owner', async () => {
+    const signer = signerFor(echoing.r2);
+    const file = bytes(1000);
+    const c = await api<Json>(signer, 'alice', 'POST', '/api/uploads', { name: 's.bin', size: file.length, md5: md5b64(file) });
+    expect([c.status, typeof c.body.discardToken]).toEqual([201, 'string']);
+    expect((await send(c.body.request, file)).status).toBe(200);
+    const other = await api<Json>(signer, 'alice', 'POST', '/api/uploads/discard', { token: c.body.discardToken, etag: '0'.repeat(32) });
+    expect([other.status, other.body]).toEqual([200, { key: c.body.key, discarded: false }]);
+    expect(await exists(echoing, c.body.key)).toBe(true);
+    const bob = await api<Json>(signer, 'bob', 'POST', '/api/uploads/discard', { token: c.body.discardToken, etag: md5hex(file) });
+    expect([bob.status, bob.body.error.code]).toEqual([403, 'forbidden']);
+    const forged = await api<Json>(signer, 'alice', 'POST', '/api/uploads/discard', { token: `${c.body.discardToken}x`, etag: md5hex(file) });
+    expect([forged.status, forged.body.error.code]).toEqual([403, 'invalid_token']);
+    const ok = await api<Json>(signer, 'alice', 'POST', '/api/uploads/discard', { token: c.body.discardToken, etag: md5hex(file) });
+    expect([ok.status, ok.body]).toEqual([200, { key: c.body.key, discarded: true }]);
+    expect(await exists(echoing, c.body.key)).toBe(false);
+  });
+
+  test('a multipart upload: its upload token removes the completed object', async () => {
+    const signer = signerFor(silent.r2);
+    const { c, done } = await upload(signer, bytes(5 * MiB + 1));
+    expect(done.status).toBe(200);
+    const res = await api<Json>(signer, 'alice', 'POST', '/api/uploads/discard', { token: c.token, etag: done.body.etag });
+    expect([res.status, res.body.discarded]).toEqual([200, true]);
+    expect(await exists(silent, c.key)).toBe(false);
+  });
+});

@@ -8,7 +8,7 @@ import type { UploadRecord } from './record-store.js';
 import { type SendTarget, type SignedTarget, sendWithRecovery, signedTarget } from './send.js';
 import type { UploadResult } from './types.js';
 import type { UploadDriver } from './upload.js';
-import { localChecksum, verify } from './verify.js';
+import { localChecksum, localMultipartEtag, type Verified, verifyMultipart } from './verify.js';
 
 interface Part {
   partNumber: number;
@@ -179,21 +179,57 @@ export async function runMultipart(
   d.setStatus('completing');
   const digests = parts.map((p) => p.digest as PartDigest);
   const local = await localChecksum(record.checksumAlgorithm, parts, digests);
-  const completed = await d.signerCall('complete', (signal) =>
-    ctx.signer.complete(
-      record.uploadId,
-      {
-        token: record.token,
-        parts: parts.map((p) => ({ partNumber: p.partNumber, etag: p.etag as string })),
-        ...(record.checksumAlgorithm === 'CRC64NVME' ? { checksum: local.value } : {}),
-      },
-      signal,
-    ),
-  );
-  const verifiedBy = verify(completed, local);
+  const completed = await d
+    .signerCall('complete', (signal) =>
+      ctx.signer.complete(
+        record.uploadId,
+        {
+          token: record.token,
+          parts: parts.map((p) => ({ partNumber: p.partNumber, etag: p.etag as string })),
+          ...(record.checksumAlgorithm === 'CRC64NVME' ? { checksum: local.value } : {}),
+        },
+        signal,
+      ),
+    )
+    .catch(async (err: unknown) => {
+      // The signer found the object different and removed it: this upload is over, start afresh next time.
+      if (err instanceof UploaderError && err.code === 'verification_failed') await ctx.store.delete(d.fingerprint).catch(() => undefined);
+      throw err;
+    });
   await ctx.store.delete(d.fingerprint).catch(() => undefined);
+  let verified: Verified;
+  try {
+    verified = verifyMultipart(completed, {
+      ...(local.algorithm !== 'MD5' ? { checksum: local } : {}),
+      etag: local.algorithm === 'MD5' ? local.value : await localMultipartEtag(digests),
+      partCount: parts.length,
+    });
+  } catch (err) {
+    // The signer completed an object the engine finds different: remove it, so it is never listed.
+    const removed = await discardObject(d, record.token, completed.etag);
+    if (!(err instanceof UploaderError)) throw err;
+    throw new UploaderError(err.code, `${err.message} ${removed ? 'The object was removed.' : 'The object could not be removed.'}`, {
+      details: { key: completed.key, removed },
+    });
+  }
   const location = (parts[0]?.signed?.url ?? '').split('?')[0] ?? '';
-  return { key: completed.key, location, etag: completed.etag, size: completed.size, verifiedBy, keptParts: kept, sentParts: sent };
+  return {
+    key: completed.key,
+    location,
+    etag: completed.etag,
+    size: completed.size,
+    verification: verified.verification,
+    ...(verified.verifiedBy ? { verifiedBy: verified.verifiedBy } : {}),
+    keptParts: kept,
+    sentParts: sent,
+  };
+}
+
+/** Asks the signer to remove an object that failed the engine's own check (a signer without the route: nothing to do). */
+export async function discardObject(d: UploadDriver, token: string, etag: string): Promise<boolean> {
+  if (!d.ctx.signer.discard) return false;
+  const res = await d.ctx.signer.discard(token, normalizeEtag(etag)).catch(() => undefined);
+  return res?.discarded === true;
 }
 
 /** Reuses the stored record for this file (verified resume) or creates a new multipart upload. */

@@ -20,6 +20,8 @@ import {
   signPartsAnyResponseSchema,
   downloadResponseSchema,
   type DownloadResponse,
+  type DiscardResponse,
+  discardResponseSchema,
   UPLOAD_TOKEN_HEADER,
 } from '@chute/protocol';
 import { UploaderError } from './errors.js';
@@ -31,6 +33,8 @@ export interface SignerClient {
   listParts(uploadId: string, token: string, signal?: AbortSignal): Promise<ListPartsResponse>;
   complete(uploadId: string, req: CompleteUploadRequest, signal?: AbortSignal): Promise<CompleteUploadResponse>;
   abort(uploadId: string, token: string, signal?: AbortSignal): Promise<void>;
+  /** Removes an object whose check failed in the engine (optional: older signers have no such route). */
+  discard?(token: string, etag: string, signal?: AbortSignal): Promise<DiscardResponse>;
 }
 
 export interface HttpSignerOptions {
@@ -72,6 +76,10 @@ export class HttpSignerClient implements SignerClient {
 
   async abort(uploadId: string, token: string, signal?: AbortSignal): Promise<void> {
     await this.#call('DELETE', ROUTES.upload(uploadId), null, { token, signal });
+  }
+
+  discard(token: string, etag: string, signal?: AbortSignal): Promise<DiscardResponse> {
+    return this.#call('POST', ROUTES.discard, discardResponseSchema, { body: { token, etag }, signal });
   }
 
   /** The caller's stored objects ("my uploads"). */

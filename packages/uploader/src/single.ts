@@ -1,6 +1,6 @@
 // Small files: hash the whole file in a worker, ask the signer for one PUT with Content-MD5
 // signed in, send it, and check the ETag (and any checksum) the bucket returns.
-import { CHECKSUM_HEADERS } from '@chute/protocol';
+import { CHECKSUM_HEADERS, type Verification } from '@chute/protocol';
 import { hexToBase64, normalizeEtag } from './encoding.js';
 import { UploaderError } from './errors.js';
 import { hashingError } from './multipart.js';
@@ -20,6 +20,12 @@ export async function runSingle(d: UploadDriver): Promise<UploadResult> {
   let digest = await rehash();
   let signed: SignedTarget | undefined;
   let key = '';
+  let discardToken: string | undefined;
+  // Removes an object that failed the check, so it is never listed (signers that predate the route: nothing to do).
+  const discard = async (etag: string): Promise<boolean> =>
+    discardToken && ctx.signer.discard
+      ? (await ctx.signer.discard(discardToken, etag).catch(() => undefined))?.discarded === true
+      : false;
   const checksumOf = () =>
     algorithm === 'CRC64NVME' && digest.crc64nvme
       ? hexToBase64(digest.crc64nvme)
@@ -43,6 +49,7 @@ export async function runSingle(d: UploadDriver): Promise<UploadResult> {
     );
     if (created.type !== 'single') throw new UploaderError('bad_response', 'The upload service answered a single-PUT create with a multipart upload.');
     key = created.key;
+    discardToken = created.discardToken;
     d.setKey(key);
     const { url, headers, expiresAt } = created.request;
     return signedTarget(url, headers, expiresAt, ctx.clock.now(), ctx.options.urlExpiryMarginMs);
@@ -66,20 +73,46 @@ export async function runSingle(d: UploadDriver): Promise<UploadResult> {
     onProgress: (loaded) => d.progress(loaded),
   });
   const etag = normalizeEtag(res.etag as string);
-  if (etag !== digest.md5) {
-    throw new UploaderError('verification_failed', `The stored object's ETag ${etag} differs from the file's MD5 ${digest.md5}.`);
-  }
-  // The bucket enforced the signed checksum; when CORS exposes it, check the echo too.
+  // The bucket enforced the signed Content-MD5 (and any checksum); what it returns is compared
+  // when it returns it: a plain-MD5 ETag, and the checksum header when CORS exposes it.
   const echoed = algorithm === 'NONE' ? null : res.header(CHECKSUM_HEADERS[algorithm]);
   const local = checksumOf();
-  if (echoed && local && echoed !== local) {
-    throw new UploaderError('verification_failed', `The stored object's ${algorithm} ${echoed} differs from the file's ${local}.`);
+  const checked: string[] = [];
+  const fail = async (message: string): Promise<never> => {
+    const removed = await discard(etag);
+    throw new UploaderError('verification_failed', `${message} ${removed ? 'The object was removed.' : 'The object could not be removed.'}`, {
+      details: { key, removed },
+    });
+  };
+  let verifiedBy: UploadResult['verifiedBy'];
+  if (echoed && local && algorithm !== 'NONE') {
+    if (echoed !== local) await fail(`The stored object's ${algorithm} ${echoed} differs from the file's ${local}.`);
+    verifiedBy = { algorithm, value: local };
+    checked.push(`${algorithm} ${local} of the whole file, returned by the store, equals the file's`);
   }
+  if (/^[0-9a-f]{32}$/.test(etag)) {
+    if (etag !== digest.md5) await fail(`The stored object's ETag ${etag} differs from the file's MD5 ${digest.md5}.`);
+    verifiedBy ??= { algorithm: 'MD5', value: hexToBase64(digest.md5 as string) };
+    checked.push(`ETag ${etag} equals the file's MD5 (Content-MD5 signed, enforced by the store)`);
+  }
+  checked.push(`size ${file.size} signed as Content-Length`);
   d.setParts(1, 1);
   d.setStatus('completing');
-  const verifiedBy =
-    echoed && local && algorithm !== 'NONE'
-      ? { algorithm, value: local }
-      : { algorithm: 'MD5' as const, value: hexToBase64(digest.md5 as string) };
-  return { key, location: signed?.url.split('?')[0] ?? '', etag, size: file.size, verifiedBy, keptParts: 0, sentParts: 1 };
+  const verification: Verification = verifiedBy
+    ? { level: 'full-object-checksum', checked }
+    : {
+        level: 'not-verifiable',
+        checked,
+        warning: `Stored, but not verifiable on this store: its ETag (${etag}) is not an MD5 and it returned no ${algorithm === 'NONE' ? 'checksum' : algorithm}.`,
+      };
+  return {
+    key,
+    location: signed?.url.split('?')[0] ?? '',
+    etag,
+    size: file.size,
+    verification,
+    ...(verifiedBy ? { verifiedBy } : {}),
+    keptParts: 0,
+    sentParts: 1,
+  };
 }

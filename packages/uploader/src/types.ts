@@ -1,3 +1,4 @@
+import type { Verification } from '@chute/protocol';
 import type { UploaderError } from './errors.js';
 import type { PartHasher } from './hash-pool.js';
 import type { PartDigest } from './hash-messages.js';
@@ -19,8 +20,14 @@ export interface UploadResult {
   location: string;
   etag: string;
   size: number;
-  /** What the bucket confirmed matches the local file. */
-  verifiedBy: { algorithm: 'CRC64NVME' | 'SHA256' | 'MD5'; value: string };
+  /**
+   * What was checked and how strongly (see `Verification` in @chute/protocol): the whole file's
+   * checksum, part checksums + multipart ETag + size, ETag + size, or `not-verifiable` on a store
+   * that returns nothing to compare (stored, with `verification.warning`).
+   */
+  verification: Verification;
+  /** The value the store returned that equals the file's (absent when not verifiable). */
+  verifiedBy?: { algorithm: 'CRC64NVME' | 'SHA256' | 'MD5'; value: string };
   /** Resume statistics: parts found in the bucket and verified, and parts sent by this session. */
   keptParts: number;
   sentParts: number;
@@ -49,6 +56,8 @@ export interface UploadEvents extends Record<string, unknown[]> {
   /** A part already in the bucket whose ETag matched the local MD5 (verified resume). */
   'part-kept': [partNumber: number];
   retry: [info: { partNumber?: number; attempt: number; reason: string; delayMs: number }];
+  /** What was verified, and how strongly, just before `success` (a `not-verifiable` level carries a warning). */
+  verification: [verification: Verification];
   success: [result: UploadResult];
   error: [error: UploaderError];
 }

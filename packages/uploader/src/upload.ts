@@ -131,6 +131,7 @@ export class Upload extends Emitter<UploadEvents> {
         this.file.size <= options.multipartThreshold ? await runSingle(driver) : await runMultipart(driver, this);
       this.#state = { ...this.#state, result, key: result.key, bytesUploaded: this.file.size };
       this.#setStatus('verified');
+      this.emit('verification', result.verification);
       this.emit('success', result);
       return result;
     } catch (err) {

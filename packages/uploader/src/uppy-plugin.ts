@@ -1,7 +1,16 @@
 // A thin bridge from @uppy/core 6 to the Chute engine: Uppy owns the file list and the UI; the
 // engine owns hashing, parallel parts, recovery and verified resume. Dashboard progress, ETA,
 // pause/resume/retry and the usual events work as with any Uppy uploader.
-import { BasePlugin, type Body, EventManager, type Meta, type PluginOpts, type Uppy, type UppyFile } from '@uppy/core';
+import type { Verification } from '@chute/protocol';
+import {
+  BasePlugin,
+  type Body,
+  EventManager,
+  type Meta,
+  type PluginOpts,
+  type Uppy,
+  type UppyFile,
+} from '@uppy/core';
 import { ChuteEngine, type ChuteEngineOptions } from './engine.js';
 import { isAbortLike, UploaderError } from './errors.js';
 import type { UploadStatus } from './types.js';
@@ -11,8 +20,10 @@ import type { Upload } from './upload.js';
 export interface ChuteFileState {
   status: UploadStatus;
   key?: string;
-  /** The algorithm and value the bucket confirmed (set only when verified). */
+  /** The algorithm and value the bucket confirmed (set only when verified and the store returned one). */
   verifiedBy?: { algorithm: string; value: string };
+  /** What was checked and how strongly; `not-verifiable` is stored with a warning, not failed. */
+  verification?: Verification;
   keptParts?: number;
   sentParts?: number;
   error?: { code: string; message: string };
@@ -27,7 +38,8 @@ export interface ChuteBody extends Body {
   location: string;
   key: string;
   etag: string;
-  verifiedBy: { algorithm: string; value: string };
+  verification: Verification;
+  verifiedBy?: { algorithm: string; value: string };
 }
 
 export type ChutePluginOptions = PluginOpts &
@@ -140,7 +152,8 @@ export class ChuteUppyPlugin<M extends Meta, B extends Body> extends BasePlugin<
       this.#setFile(file.id, {
         status: 'verified',
         key: result.key,
-        verifiedBy: result.verifiedBy,
+        verification: result.verification,
+        ...(result.verifiedBy ? { verifiedBy: result.verifiedBy } : {}),
         keptParts: result.keptParts,
         sentParts: result.sentParts,
       });
@@ -148,7 +161,8 @@ export class ChuteUppyPlugin<M extends Meta, B extends Body> extends BasePlugin<
         location: result.location,
         key: result.key,
         etag: result.etag,
-        verifiedBy: result.verifiedBy,
+        verification: result.verification,
+        ...(result.verifiedBy ? { verifiedBy: result.verifiedBy } : {}),
       };
       const current = this.uppy.getFile(file.id);
       if (current) {

@@ -1,6 +1,6 @@
 // Whole-object integrity: the checksum the bucket must report for the file, computed from the
 // per-part digests alone (no second pass over the bytes), and the comparison at complete.
-import type { CompleteUploadResponse } from '@chute/protocol';
+import type { CompleteUploadResponse, Verification } from '@chute/protocol';
 import { crc64CombineAll } from './crc64.js';
 import { bytesToBase64, crc64ToBase64, hexToBytes, normalizeEtag } from './encoding.js';
 import { UploaderError } from './errors.js';
@@ -34,16 +34,76 @@ export async function localChecksum(
   return { algorithm: 'MD5', value: `${await md5(joined)}-${digests.length}` };
 }
 
-export function verify(completed: CompleteUploadResponse, local: LocalChecksum): LocalChecksum {
-  const ok =
-    local.algorithm === 'MD5'
-      ? normalizeEtag(completed.etag) === local.value
-      : completed.checksum?.algorithm === local.algorithm && completed.checksum.value === local.value;
-  if (!ok) {
-    throw new UploaderError(
-      'verification_failed',
-      `The stored object's ${local.algorithm} (${completed.checksum?.value ?? completed.etag}) differs from the file's (${local.value}).`,
-    );
+/** `md5(binary part MD5s)-N`: the multipart ETag S3-compatible stores compute. */
+export async function localMultipartEtag(digests: PartDigest[]): Promise<string> {
+  return (
+    await localChecksum(
+      'MD5',
+      digests.map(() => ({ size: 0 })),
+      digests,
+    )
+  ).value;
+}
+
+const MULTIPART_ETAG = /^[0-9a-f]{32}-\d+$/;
+
+export interface Verified {
+  verification: Verification;
+  /** The value the store returned that equals the file's, if any. */
+  verifiedBy?: LocalChecksum;
+}
+
+/**
+ * The signer's verification of a completed multipart upload, re-checked against what the store
+ * returned: its checksum (when it returned one) and its multipart ETag (when it has the standard
+ * shape). Only a value that is present and differs is a mismatch; an absent one lowers the level.
+ * An older signer sends no `verification`: the level then comes from these local checks alone.
+ */
+export function verifyMultipart(
+  completed: CompleteUploadResponse,
+  local: { checksum?: LocalChecksum; etag: string; partCount: number },
+): Verified {
+  const etag = normalizeEtag(completed.etag);
+  const checked: string[] = [];
+  let verifiedBy: LocalChecksum | undefined;
+  const c = local.checksum;
+  if (c && c.algorithm !== 'MD5' && completed.checksum) {
+    if (completed.checksum.algorithm !== c.algorithm || completed.checksum.value !== c.value) {
+      throw new UploaderError(
+        'verification_failed',
+        `The stored object's ${completed.checksum.algorithm} (${completed.checksum.value}) differs from the file's ${c.algorithm} (${c.value}).`,
+      );
+    }
+    verifiedBy = c;
+    checked.push(`${c.algorithm} ${c.value} returned by the store equals the file's`);
   }
-  return local;
+  let etagOk = false;
+  if (MULTIPART_ETAG.test(etag)) {
+    if (etag !== local.etag) {
+      throw new UploaderError(
+        'verification_failed',
+        `The stored object's multipart ETag ${etag} differs from the MD5 of the file's part MD5s (${local.etag}).`,
+      );
+    }
+    etagOk = true;
+    verifiedBy ??= { algorithm: 'MD5', value: etag };
+    checked.push(`multipart ETag ${etag} equals the MD5 of the ${local.partCount} part MD5s`);
+  }
+  if (completed.verification)
+    return { verification: completed.verification, ...(verifiedBy ? { verifiedBy } : {}) };
+  // Older signer: the engine signs every part with Content-MD5 (or its SHA-256), so a matching
+  // ETag or store checksum means parts the store checked.
+  const full =
+    verifiedBy !== undefined && verifiedBy.algorithm !== 'MD5' && completed.checksum?.type === 'FULL_OBJECT';
+  const verification: Verification = full
+    ? { level: 'full-object-checksum', checked }
+    : verifiedBy
+      ? { level: 'part-checksums-and-etag', checked }
+      : {
+          level: 'not-verifiable',
+          checked,
+          warning:
+            'Stored, but not verifiable on this store: it returned no checksum and no standard multipart ETag.',
+        };
+  return { verification, ...(verifiedBy ? { verifiedBy } : {}) };
 }

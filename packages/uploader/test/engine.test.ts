@@ -42,7 +42,41 @@ describe('engine (fake bucket + signer)', () => {
     expect(sha(backend.objects.get(result.key) as Uint8Array)).toBe(sha(bytes));
     expect(upload.status).toBe('verified');
     expect(statuses.at(-1)).toBe('verified');
-    expect(result.verifiedBy.algorithm).toBe(size > 5 * MiB ? 'CRC64NVME' : 'MD5');
+    expect(result.verifiedBy?.algorithm).toBe(size > 5 * MiB ? 'CRC64NVME' : 'MD5');
+  });
+
+  test('a store that returns no checksum and an opaque ETag: stored, not-verifiable with a warning, never failed', async () => {
+    const { backend, engine } = setup();
+    backend.completeAnswer = ({ checksum: _, ...rest }) => ({ ...rest, etag: 'opaque' });
+    const events: unknown[] = [];
+    const upload = engine.add(fileOf(randomBytes(6 * MiB)));
+    upload.on('verification', (v) => events.push(v));
+    const result = await upload.start();
+    expect(upload.status).toBe('verified');
+    expect(result.verification.level).toBe('not-verifiable');
+    expect(result.verification.warning).toMatch(/not verifiable/);
+    expect(result.verifiedBy).toBeUndefined();
+    expect(events).toEqual([result.verification]);
+  });
+
+  test("the signer's verification level is reported; a standard multipart ETag is re-checked locally", async () => {
+    const { backend, engine } = setup();
+    const verification = { level: 'part-checksums-and-etag' as const, checked: ['size from HeadObject'] };
+    backend.completeAnswer = ({ checksum: _, ...rest }) => ({ ...rest, verification });
+    expect((await engine.upload(fileOf(randomBytes(6 * MiB)))).verification).toEqual(verification);
+    backend.completeAnswer = ({ checksum: _, ...rest }) => ({ ...rest, etag: `${'0'.repeat(32)}-2`, verification });
+    const err = await engine.upload(fileOf(randomBytes(6 * MiB), 'g.bin')).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'verification_failed', message: expect.stringMatching(/multipart ETag .* differs.*The object was removed\.$/) });
+    expect(backend.discards).toEqual([{ token: expect.stringMatching(/^tok-/), etag: `${'0'.repeat(32)}-2` }]);
+    expect(backend.objects.has('u/g.bin')).toBe(false);
+  });
+
+  test('a checksum the store returned that differs fails the upload and removes the object', async () => {
+    const { backend, engine } = setup();
+    backend.completeAnswer = (res) => ({ ...res, checksum: { algorithm: 'CRC64NVME', type: 'FULL_OBJECT', value: 'AAAAAAAAAAA=' } });
+    const err = await engine.upload(fileOf(randomBytes(6 * MiB))).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'verification_failed', options: { details: { removed: true } } });
+    expect(backend.objects.size).toBe(0);
   });
 
   test('parts go in parallel, signed in batches, bounded by concurrency', async () => {

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { createCRC64, createMD5, createSHA256 } from 'hash-wasm';
 import {
   type CompleteUploadRequest,
+  type CompleteUploadResponse,
   type CreateUploadRequest,
   choosePartSize,
   partCount,
@@ -138,7 +139,19 @@ export class FakeBackend implements SignerClient, PartTransport {
     if (req.checksum && req.checksum !== value) throw new UploaderError('checksum_mismatch', 'bad full-object checksum');
     this.objects.set(u.key, whole);
     this.uploads.delete(uploadId);
-    return { key: u.key, etag: 'x-1', size: whole.length, checksum: { algorithm: 'CRC64NVME' as const, type: 'FULL_OBJECT' as const, value } };
+    const res: CompleteUploadResponse = { key: u.key, etag: 'x-1', size: whole.length, checksum: { algorithm: 'CRC64NVME' as const, type: 'FULL_OBJECT' as const, value } };
+    return this.completeAnswer ? this.completeAnswer(res) : res;
+  }
+
+  /** Rewrites complete's answer (a store that returns less, or other values). */
+  completeAnswer: ((res: CompleteUploadResponse) => CompleteUploadResponse) | undefined;
+  readonly discards: { token: string; etag: string }[] = [];
+
+  async discard(token: string, etag: string) {
+    this.discards.push({ token, etag });
+    const key = [...this.objects.keys()].at(-1) as string;
+    this.objects.delete(key);
+    return { key, discarded: true };
   }
 
   async abort(uploadId: string) {

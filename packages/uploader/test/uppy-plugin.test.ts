@@ -42,7 +42,7 @@ test('upload-progress, upload-success (key, location, verifiedBy) and the verifi
   const result = await uppy.upload();
   expect(result?.successful?.map((f) => f.id)).toEqual([id]);
   expect(success?.key).toBe('u/a.bin');
-  expect(success?.verifiedBy.algorithm).toBe('CRC64NVME');
+  expect(success?.verifiedBy?.algorithm).toBe('CRC64NVME');
   expect(progress.at(-1)).toBe(bytes.length);
   expect(sha(backend.objects.get('u/a.bin') as Uint8Array)).toBe(sha(bytes));
   const plugin = uppy.getPlugin('Chute') as ChuteUppyPlugin<Meta, Body>;

@@ -34,7 +34,7 @@ async function run(o: Opts) {
       peakInFlight: engine.inFlight.peak,
       results: results.map((r, i) =>
         r.status === 'fulfilled'
-          ? { name: files[i]?.name, key: r.value.key, verifiedBy: r.value.verifiedBy.algorithm }
+          ? { name: files[i]?.name, key: r.value.key, verifiedBy: r.value.verifiedBy?.algorithm }
           : { name: files[i]?.name, error: String((r.reason as Error)?.message ?? r.reason) },
       ),
     };

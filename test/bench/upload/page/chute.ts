@@ -24,7 +24,7 @@ async function run(o: Opts) {
       const result = await engine.upload(theFile());
       return {
         key: result.key,
-        detail: { verifiedBy: result.verifiedBy.algorithm, peakInFlight: engine.inFlight.peak, sentParts: result.sentParts, poolSize: defaultPoolSize() },
+        detail: { verifiedBy: result.verifiedBy?.algorithm, peakInFlight: engine.inFlight.peak, sentParts: result.sentParts, poolSize: defaultPoolSize() },
       };
     } finally {
       engine.destroy();
