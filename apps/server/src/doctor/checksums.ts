@@ -75,7 +75,16 @@ export async function probeSinglePut(ctx: ProbeContext, alg: ProbedAlgorithm): P
 }
 
 /** A two-part upload (5 MiB + a few bytes; one small part when light) with `alg` as the store's multipart checksum. */
-export async function probeMultipart(ctx: ProbeContext, alg: ProbedAlgorithm, etag: { checked: boolean; matches?: boolean }): Promise<MultipartSupport> {
+/** The multipart ETag, measured on the first multipart probe that completes. */
+export interface EtagProbe {
+  checked: boolean;
+  /** HeadObject's ETag is MD5(part MD5s)-N. */
+  matches?: boolean;
+  /** How CompleteMultipartUpload's own answer differed, if it did. */
+  note?: string;
+}
+
+export async function probeMultipart(ctx: ProbeContext, alg: ProbedAlgorithm, etag: EtagProbe): Promise<MultipartSupport> {
   const type = CHECKSUM_TYPE[alg];
   const key = `${ctx.prefix}multipart-${alg.toLowerCase()}`;
   const out: MultipartSupport = { accepted: false, listed: false, completeReturned: false, head: false };
@@ -102,7 +111,11 @@ export async function probeMultipart(ctx: ProbeContext, alg: ProbedAlgorithm, et
     out.head = typeof head[FIELD[alg]] === 'string';
     if (!etag.checked) {
       etag.checked = true;
-      etag.matches = (done.ETag ?? '').replace(/"/g, '') === multipartEtag(bodiesOf(ctx));
+      // Compared on HeadObject, as the signer does (radosgw answers complete with an empty ETag).
+      const expected = multipartEtag(bodiesOf(ctx));
+      etag.matches = (head.ETag ?? '').replace(/"/g, '') === expected;
+      if (!done.ETag) etag.note = 'CompleteMultipartUpload answered an empty ETag; HeadObject has it';
+      else if (done.ETag.replace(/"/g, '') !== expected) etag.note = `CompleteMultipartUpload answered ETag ${done.ETag}`;
     }
   } catch (err) {
     check(ctx, `multipart-${alg}`, label, 'warn', `not usable: ${describeError(err)}`);

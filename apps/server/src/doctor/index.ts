@@ -3,7 +3,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { CHECKSUM_TYPE, type ChecksumAlgorithm } from '@chute/protocol';
 import { probeAccess, probeContentMd5, probeLifecycle, probePresignExpiry, probeRoundTrip } from './basics.js';
-import { type MultipartSupport, PROBED_ALGORITHMS, type ProbedAlgorithm, probeMinPartSize, probeMultipart, probeSinglePut, type SingleSupport } from './checksums.js';
+import { type EtagProbe, type MultipartSupport, PROBED_ALGORITHMS, type ProbedAlgorithm, probeMinPartSize, probeMultipart, probeSinglePut, type SingleSupport } from './checksums.js';
 import { type Check, check, cleanUp, type ProbeContext } from './context.js';
 import { type CorsSupport, probeCors } from './cors.js';
 
@@ -91,11 +91,12 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorReport> {
       usable = true;
       caps.contentMd5Enforced = await probeContentMd5(ctx);
       for (const alg of PROBED_ALGORITHMS) caps.single[alg] = await probeSinglePut(ctx, alg);
-      const etag: { checked: boolean; matches?: boolean } = { checked: false };
+      const etag: EtagProbe = { checked: false };
       for (const alg of PROBED_ALGORITHMS) caps.multipart[alg] = await probeMultipart(ctx, alg, etag);
       if (etag.checked) {
         caps.multipartEtag = etag.matches === true;
-        check(ctx, 'etag', 'multipart ETag = MD5 of part MD5s', caps.multipartEtag ? 'ok' : 'warn', caps.multipartEtag ? 'matches: verifiable without store checksums' : 'differs: multipart uploads are verified by size only');
+        const said = caps.multipartEtag ? 'matches (HeadObject): verifiable without store checksums' : 'differs (HeadObject): multipart uploads are verified by size only';
+        check(ctx, 'etag', 'multipart ETag = MD5 of part MD5s', caps.multipartEtag ? 'ok' : 'warn', etag.note ? `${said}; ${etag.note}` : said);
       }
       const min = await probeMinPartSize(ctx);
       if (min !== undefined) caps.minPartSizeEnforced = min;
