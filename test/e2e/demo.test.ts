@@ -159,3 +159,36 @@ test('demo: a file the signer refuses shows a clear error, and nothing is stored
   expect(await stack.openUploads()).toEqual([]);
   await page.close();
 });
+
+test('demo on a store that echoes no checksums (like Ceph radosgw): multipart and single PUT end verified at the level the store allows, never "Failed"', async () => {
+  const silent = await startStack({ staticDir: dist, ignoreChecksums: true });
+  const page: Page = await browser.context.newPage();
+  page.on('pageerror', (err) => console.error(`[page error] ${err.message}`));
+  try {
+    const big = files.make('ceph-video.mp4', 21 * MiB);
+    const small = files.make('ceph-photo.jpg', 300 * 1024);
+    await page.goto(`${silent.origin}/`);
+    await page.locator('input.uppy-Dashboard-input[type=file]').first().setInputFiles([big.path, small.path]);
+    await page.locator('.uppy-StatusBar-actionBtn--upload').click();
+    const bigLine = page.locator('.chute-file[data-file-name="ceph-video.mp4"]');
+    const smallLine = page.locator('.chute-file[data-file-name="ceph-photo.jpg"]');
+    await bigLine.and(page.locator('[data-status="verified"]')).waitFor({ timeout: 60_000 });
+    await smallLine.and(page.locator('[data-status="verified"]')).waitFor({ timeout: 30_000 });
+    // Multipart: no CRC64NVME came back, so the part MD5s the store enforced + the multipart ETag + the size.
+    expect(await bigLine.getAttribute('data-verification')).toBe('part-checksums-and-etag');
+    expect(await bigLine.locator('.chute-file__status').textContent()).toBe('Verified (part MD5s + ETag + size)');
+    expect(await bigLine.locator('.chute-file__verified').textContent()).toMatch(/bucket confirmed MD5 [0-9a-f]{32}-2/);
+    // Single PUT: the ETag is the file's MD5 under an enforced Content-MD5.
+    expect(await smallLine.getAttribute('data-verification')).toBe('full-object-checksum');
+    expect(await smallLine.locator('.chute-file__status').textContent()).toBe('Verified (MD5 of the whole file)');
+    expect(await page.locator('.chute-file[data-status="failed"]').count()).toBe(0);
+    for (const f of [big, small]) {
+      const row = page.locator('.my-uploads tr[data-key]').filter({ hasText: path.basename(f.path) });
+      await row.waitFor({ timeout: 10_000 });
+      expect(await silent.objectSha256((await row.getAttribute('data-key')) as string)).toBe(f.sha256);
+    }
+  } finally {
+    await page.close();
+    await silent.close();
+  }
+});

@@ -1,3 +1,4 @@
+import type { Verification } from '@chute/protocol';
 import type { UploadRecord } from '@chute/uploader';
 import type { ChuteBody } from '@chute/uploader/uppy';
 import type { Body, Meta, Uppy } from '@uppy/core';
@@ -76,18 +77,52 @@ const LABEL: Record<string, string> = {
   failed: 'Failed',
 };
 
+/** What the file row says about a stored file: the verification level, in words. */
+export function verificationLabel(v: Verification | undefined, algorithm: string | undefined): string {
+  switch (v?.level) {
+    case 'full-object-checksum':
+      return `Verified (${algorithm ?? 'checksum'} of the whole file)`;
+    case 'part-checksums-and-etag':
+      return `Verified (part ${algorithm === 'SHA256' ? 'SHA-256 checksums' : 'MD5s'} + ETag + size)`;
+    case 'etag-and-size':
+      return 'Verified (ETag + size)';
+    case 'not-verifiable':
+      return 'Stored \u2014 not verifiable on this store';
+    default:
+      return algorithm ? `Verified (${algorithm})` : 'Verified';
+  }
+}
+
 function FileLine({ file }: { file: ChuteFileView }) {
   const status = file.chute?.status ?? 'waiting';
+  const verification = file.chute?.verification;
   const verified = file.chute?.verifiedBy;
+  const unverifiable = status === 'verified' && verification?.level === 'not-verifiable';
+  const label = status === 'verified' ? verificationLabel(verification, verified?.algorithm) : (LABEL[status] ?? 'Waiting');
+  const kept = file.chute?.keptParts ? ` (resumed: ${file.chute.keptParts} parts kept)` : '';
   return (
-    <li className={`chute-file chute-file--${status}`} data-file-name={file.name} data-status={status}>
+    <li
+      className={`chute-file chute-file--${status}${unverifiable ? ' chute-file--unverifiable' : ''}`}
+      data-file-name={file.name}
+      data-status={status}
+      {...(verification ? { 'data-verification': verification.level } : {})}
+    >
       <span className="chute-file__name">{file.name}</span>{' '}
-      <span className="chute-file__status">{LABEL[status] ?? 'Waiting'}</span>
-      {status === 'verified' && verified && (
+      <span className="chute-file__status" title={verification?.checked.join('\n')}>
+        {label}
+      </span>
+      {status === 'verified' && !unverifiable && verified && (
         <span className="chute-file__verified" title={`${verified.algorithm} ${verified.value}`}>
           {' '}
           ✓ bucket confirmed {verified.algorithm} {verified.value}
-          {file.chute?.keptParts ? ` (resumed: ${file.chute.keptParts} parts kept)` : ''}
+          {kept}
+        </span>
+      )}
+      {unverifiable && (
+        <span className="chute-file__warning" role="status">
+          {' '}
+          ⚠ {verification?.warning ?? 'The store returned nothing to compare with the file.'}
+          {kept}
         </span>
       )}
       {status === 'failed' && file.chute?.error && (

@@ -30,6 +30,8 @@ export interface StackOptions {
   limits?: Partial<Limits>;
   /** Route the bucket through a TCP proxy the test controls (network drops). */
   proxy?: boolean;
+  /** A store that accepts and ignores x-amz-checksum-* and echoes none (like Ceph radosgw). */
+  ignoreChecksums?: boolean;
 }
 
 export interface Stack {
@@ -49,7 +51,7 @@ export interface Stack {
 
 export async function startStack(options: StackOptions): Promise<Stack> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'chute-e2e-r2-'));
-  const r2 = await startLocalR2({ host: '127.0.0.1', port: 0, dataDir, credentials: CREDS, buckets: [BUCKET], sweepIntervalMs: 0 });
+  const r2 = await startLocalR2({ host: '127.0.0.1', port: 0, dataDir, credentials: CREDS, buckets: [BUCKET], sweepIntervalMs: 0, ignoreChecksums: options.ignoreChecksums ?? false });
   const proxy = options.proxy ? await startTcpProxy({ host: '127.0.0.1', port: r2.port }) : undefined;
   const storeEndpoint = proxy ? proxy.url : r2.endpoint;
   const s3 = new S3Client({
