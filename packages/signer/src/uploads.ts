@@ -263,7 +263,8 @@ export async function completeUpload(ctx: HandlerContext): Promise<Response> {
   const value = done.checksum ?? ('error' in head ? undefined : head.checksum);
   const response: CompleteUploadResponse = {
     key: t.k,
-    etag: done.etag,
+    // Ceph radosgw answers complete with an empty ETag; HeadObject has the real one.
+    etag: done.etag || ('error' in head ? '' : head.etag),
     size: t.s,
     ...(t.a !== 'NONE' && value ? { checksum: { algorithm: t.a, type: CHECKSUM_TYPE[t.a], value } } : {}),
     verification: outcome.verification,

@@ -146,6 +146,22 @@ describe('a store that ignores x-amz-checksum-* (local-r2 ignoreChecksums, like 
     expect(await exists(silent, c.key)).toBe(true);
   });
 
+  test('an empty ETag from CompleteMultipartUpload (radosgw does that): the ETag comes from HeadObject, still part-checksums-and-etag', async () => {
+    const client = s3Of(silent);
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const out = await next(args);
+        if (context.commandName === 'CompleteMultipartUploadCommand') (out.output as { ETag?: string }).ETag = '';
+        return out;
+      },
+      { step: 'initialize', name: 'emptyCompleteEtag' },
+    );
+    const { done } = await upload(signerFor(silent.r2, { s3: { bucket: BUCKET, client } }), bytes(5 * MiB + 2));
+    expect(done.status, JSON.stringify(done.body)).toBe(200);
+    expect(done.body.etag).toMatch(/^[0-9a-f]{32}-2$/);
+    expect(done.body.verification.level).toBe('part-checksums-and-etag');
+  });
+
   test('a wrong full-object CRC64NVME is accepted by such a store: it is not reported as checked', async () => {
     const { done } = await upload(signerFor(silent.r2), bytes(5 * MiB + 3), { checksum: 'AAAAAAAAAAA=' });
     expect(done.status).toBe(200);
