@@ -7,7 +7,6 @@ import { type Authenticator, bearerTokens, createS3Client, createSigner, jwtAuth
 import { allowHosts, answerClientErrors, chuteRouter } from '@chute/signer/express';
 import express from 'express';
 import type { DestinationStream, Logger } from 'pino';
-import { capChecksums } from './checksum-cap.js';
 import type { ServerConfig } from './config.js';
 import { type ChecksumChoice, chooseChecksum } from './doctor/choose.js';
 import type { Exposure } from './exposure.js';
@@ -136,6 +135,7 @@ export async function startServer(config: ServerConfig, options: { logDestinatio
     rateLimit: env.RATE_LIMIT_CAPACITY > 0 && env.RATE_LIMIT_PER_SECOND > 0 ? { capacity: env.RATE_LIMIT_CAPACITY, refillPerSecond: env.RATE_LIMIT_PER_SECOND } : false,
     ...(limitStore ? { limitStore } : {}),
     ...(checksumAlgorithm ? { checksumAlgorithm } : {}),
+    ...(auto ? { storeChecksums: auto.supported } : {}),
     ...(env.PUBLIC_URL ? { publicUrl: env.PUBLIC_URL } : {}),
     allowedHosts: x.allowedHosts,
     limits: {
@@ -177,7 +177,7 @@ export async function startServer(config: ServerConfig, options: { logDestinatio
   } else {
     app.get('/metrics', (req, res, next) => void serveMetrics(req, res).catch(next));
   }
-  app.use(chuteRouter(auto ? capChecksums(signer, auto) : signer));
+  app.use(chuteRouter(signer));
   if (env.STATIC_DIR) {
     const dir = resolve(env.STATIC_DIR);
     if (!existsSync(dir)) logger.warn({ dir }, 'STATIC_DIR does not exist (yet); static files will 404');

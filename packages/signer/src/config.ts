@@ -58,6 +58,12 @@ export interface SignerOptions {
   limits?: Partial<Limits>;
   /** Default additional checksum of multipart uploads; default CRC64NVME (full object). */
   checksumAlgorithm?: ChecksumAlgorithm | 'NONE';
+  /**
+   * The additional checksums the store verifies (what `chute-server doctor` or its start-up probe
+   * found). A create that asks for another one gets `checksumAlgorithm` instead, and says so in
+   * its answer, so the widget never asks a store for what it cannot do. Default: any.
+   */
+  storeChecksums?: (ChecksumAlgorithm | 'NONE')[];
   /** Key prefix of a user; must end with `/`. Default `uploads/<encoded userId>/`. */
   userPrefix?: (identity: Identity) => string;
   /** Origins allowed to call the API from a browser (exact, or `*`). Default: none (same origin only). */

@@ -40,7 +40,10 @@ export async function createUpload(ctx: HandlerContext): Promise<Response> {
   const contentType = normalizeContentType(body.type);
   checkContentType(contentType, ctx.limits);
   checkSize(body.size, ctx.limits);
-  const algorithm = body.checksumAlgorithm ?? ctx.options.checksumAlgorithm ?? 'CRC64NVME';
+  const fallback = ctx.options.checksumAlgorithm ?? 'CRC64NVME';
+  const asked = body.checksumAlgorithm ?? fallback;
+  // A client that brings its own checksum value keeps its algorithm (the value is for it).
+  const algorithm = ctx.options.storeChecksums && !ctx.options.storeChecksums.includes(asked) && body.checksum === undefined ? fallback : asked;
   const multipart = body.multipart ?? body.size >= ctx.limits.multipartThreshold;
   const key = newObjectKey(ctx.prefix, body.name);
 
