@@ -24,6 +24,8 @@ export interface HandlerContext {
   charge?(urls: number): Promise<void>;
   /** Per-user quotas (open uploads, bytes per day). */
   quotas?: Quotas;
+  /** Charges the upload's own URL budget (throws `quota_exceeded`); see limits/upload-urls.ts. */
+  chargeUpload?(uploadId: string, partCount: number, urls: number): Promise<void>;
 }
 
 export type Handler = (ctx: HandlerContext) => Promise<Response>;

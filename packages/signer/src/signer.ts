@@ -14,6 +14,7 @@ import { DEFAULT_RATE_LIMIT, RateLimits } from './rate-limit.js';
 import { Store } from './s3.js';
 import { TokenSigner } from './token.js';
 import { abortUpload, completeUpload, createUpload, listParts, signParts } from './uploads.js';
+import { chargeUploadUrls } from './limits/upload-urls.js';
 import { s3ErrorXml, type UppyOp, type UppyToken, uppyIdentity, uppyS3, uppySign } from './uppy.js';
 
 interface Route {
@@ -117,7 +118,8 @@ export function createSigner(options: SignerOptions): Signer {
     const charge = async (urls: number) => {
       await rate?.urls(userId, rctx.ip, urls);
     };
-    const ctx: HandlerContext = { request, url, params, identity, prefix, nowMs, baseUrl, store, tokens, limits, options, charge, quotas };
+    const chargeUpload = (uploadId: string, parts: number, urls: number) => chargeUploadUrls(limitStore, uploadId, parts, urls, limits.tokenTtlSeconds);
+    const ctx: HandlerContext = { request, url, params, identity, prefix, nowMs, baseUrl, store, tokens, limits, options, charge, chargeUpload, quotas };
     return uppyToken ? uppyS3(ctx, uppyToken) : route.handler(ctx);
   }
 

@@ -155,8 +155,10 @@ export async function signParts(ctx: HandlerContext): Promise<Response> {
     const checksum = checksumOf(t.a, part.checksum, `part ${n}`);
     return { partNumber: n, size: partSizeOf(n, t.p, t.s), ...(part.md5 ? { md5: part.md5 } : {}), ...(checksum ? { checksum } : {}) };
   });
-  // Each URL costs a rate point, so one request cannot sign without bound.
+  // Each URL costs a rate point of the user and a share of the upload's own URL budget, so
+  // neither one request nor many can sign without bound.
   await ctx.charge?.(toSign.length);
+  await ctx.chargeUpload?.(t.u, count, toSign.length);
   if (body.format === 'template') {
     const compact = await ctx.store.presignPartsTemplate(t.k, t.u, toSign, ctx.limits.urlTtlSeconds, ctx.nowMs);
     if (compact) {

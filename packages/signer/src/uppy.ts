@@ -99,6 +99,7 @@ export async function uppySign(ctx: HandlerContext): Promise<Response> {
     }
     if (size > MAX_SINGLE_PUT_SIZE) throw new ChuteError('validation_failed', 'A part holds at most 5 GiB.');
     await ctx.charge?.(1);
+    await ctx.chargeUpload?.(up.u, count, 1);
     const [signed] = await ctx.store.presignParts(
       r.key,
       up.u,

@@ -107,6 +107,17 @@ export function urlCases(env: () => Env): void {
       const parts = Array.from({ length: 10_000 }, () => ({ partNumber: 1, md5: md5(Buffer.alloc(1)) }));
       return refusedWith(await api(base(), 'POST', `/api/uploads/${encodeURIComponent(up.uploadId)}/parts`, bearer('mallory'), { token: up.token, parts }), 400, 'validation_failed');
     });
+    attack('3', 're-signing the same 3 parts 20 times (rate limit off): the upload’s own URL budget stops it', async () => {
+      const up = await createMultipart(base(), 'mallory', 12 * MiB);
+      const parts = [1, 2, 3].map((partNumber) => ({ partNumber, md5: md5(Buffer.alloc(1)) }));
+      let signedUrls = 0;
+      let last = { status: 0, code: undefined as string | undefined };
+      for (let i = 0; i < 20 && last.status !== 429; i++) {
+        last = await api(base(), 'POST', `/api/uploads/${encodeURIComponent(up.uploadId)}/parts`, bearer('mallory'), { token: up.token, parts });
+        if (last.status === 200) signedUrls += 3;
+      }
+      return { ...refusedWith(last as never, 429, 'quota_exceeded'), answer: `${signedUrls} URLs signed, then ${answerOf(last)}` };
+    });
     attack('3', 'part numbers beyond the upload part count', async () => {
       const up = await createMultipart(base(), 'mallory', 12 * MiB);
       return refusedWith(
