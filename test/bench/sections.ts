@@ -15,6 +15,8 @@ export interface BenchContext {
 export interface SectionDef {
   id: string;
   title: string;
+  /** Not part of `--quick` (the smoke run CI executes). */
+  fullOnly?: boolean;
   run(ctx: BenchContext): Promise<Omit<Section, 'id' | 'title'>>;
 }
 
@@ -153,5 +155,11 @@ export const sections: SectionDef[] = [
       const extra = await fn({ quick: ctx.quick, workDir: ctx.workDir });
       return { status: 'ok', figures: signerFigures(extra), extra };
     },
+  },
+  {
+    id: 'links',
+    title: 'Shaped links: Chromium → store over tc-shaped veth links with a real round trip',
+    fullOnly: true,
+    run: async (ctx) => (await import('./links/bench.js')).benchLinks(ctx),
   },
 ];

@@ -89,6 +89,27 @@ describe('delay proxy', () => {
     }
   });
 
+  it('charges a new connection one extra round trip (connectDelayMs), keeps order, and refuses public listen addresses', async () => {
+    const target = new URL(base);
+    const proxy = await startDelayProxy({ targetHost: target.hostname, targetPort: Number(target.port), delayMs: 15, connectDelayMs: 30 });
+    try {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      const body = randomBytes(2 * 1024 * 1024 + 5);
+      const t0 = performance.now();
+      expect((await put(`${proxy.url}/c1`, body, agent)).text).toBe(sha(body));
+      // handshake (30) + request (15) + answer (15), lower bound only
+      expect(performance.now() - t0).toBeGreaterThanOrEqual(58);
+      const t1 = performance.now();
+      expect((await put(`${proxy.url}/c2`, Buffer.from('y'), agent)).text).toBe(sha(Buffer.from('y')));
+      expect(performance.now() - t1).toBeGreaterThanOrEqual(28);
+      agent.destroy();
+    } finally {
+      await proxy.close();
+    }
+    await expect(startDelayProxy({ targetHost: target.hostname, targetPort: Number(target.port), listenHost: '0.0.0.0' })).rejects.toThrow(/refusing/);
+    await expect(startDelayProxy({ targetHost: target.hostname, targetPort: Number(target.port), listenHost: '8.8.8.8' })).rejects.toThrow(/refusing/);
+  });
+
   it('close() drops open connections and stops listening', async () => {
     const target = new URL(base);
     const proxy = await startDelayProxy({ targetHost: target.hostname, targetPort: Number(target.port) });

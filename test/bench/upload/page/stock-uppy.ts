@@ -7,7 +7,10 @@ import { measure, theFile } from './common.js';
 interface Opts {
   signerUrl: string;
   token: string;
-  partSize: number;
+  /** Absent: Uppy's own default chunk size (ceil(size / 10,000), at least 5 MiB). */
+  partSize?: number;
+  /** The plugin exactly as shipped: its default chunk size and its own single-PUT/multipart choice (multipart above 100 MiB). */
+  defaults?: boolean;
 }
 
 async function run(o: Opts) {
@@ -15,19 +18,21 @@ async function run(o: Opts) {
     const file = theFile();
     const uppy = new Uppy({ autoProceed: false });
     uppy.use(AwsS3, {
-      shouldUseMultipart: true,
-      getChunkSize: () => o.partSize,
-      limit: 6,
+      ...(o.defaults ? {} : { shouldUseMultipart: true }),
+      ...(o.partSize && !o.defaults ? { getChunkSize: () => o.partSize as number } : {}),
+      limit: 6, // the plugin's default
       signRequest: async (req) => {
         // The signer signs only URLs of a known length: the app adds the sizes Uppy knows but
         // does not pass (no hashing: this is stock Uppy's own data path).
-        const chunk = uppyChunkSize(file.size, o.partSize);
+        const chunk = uppyChunkSize(file.size, o.defaults ? undefined : o.partSize);
         const sizes =
           req.method === 'POST' && !('uploadId' in req)
-            ? { size: file.size, partSize: o.partSize }
+            ? { size: file.size, ...(o.partSize && !o.defaults ? { partSize: o.partSize } : {}) }
             : req.method === 'PUT' && 'partNumber' in req
               ? { contentLength: Math.min(chunk, file.size - (req.partNumber - 1) * chunk) }
-              : {};
+              : req.method === 'PUT'
+                ? { contentLength: file.size } // a single PutObject (files Uppy does not split)
+                : {};
         const res = await fetch(`${o.signerUrl}/api/uppy/sign`, {
           method: 'POST',
           headers: { authorization: `Bearer ${o.token}`, 'content-type': 'application/json' },
