@@ -8,6 +8,8 @@ interface ServeConfig {
   port: number;
   staticDir: string;
   storeEndpoint: string;
+  /** SigV4 region of the store ('auto' for local-r2). */
+  region?: string;
   bucket: string;
   credentials: { accessKeyId: string; secretAccessKey: string };
   tokenSecret: string;
@@ -16,7 +18,7 @@ interface ServeConfig {
 
 const config = JSON.parse(process.env.CHUTE_E2E_SERVE ?? '{}') as ServeConfig;
 const signer = createSigner({
-  s3: { bucket: config.bucket, endpoint: config.storeEndpoint, region: 'auto', forcePathStyle: true, credentials: config.credentials },
+  s3: { bucket: config.bucket, endpoint: config.storeEndpoint, region: config.region ?? 'auto', forcePathStyle: true, credentials: config.credentials },
   tokenSecrets: [config.tokenSecret],
   authenticate: openDevAuth('e2e-user'),
   rateLimit: false,
