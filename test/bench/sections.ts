@@ -77,7 +77,7 @@ function signerFigures(r: Record<string, unknown>): Figure[] {
   ] as const) {
     if (!r[key]) continue;
     figures.push({
-      label: `sign 10,000 parts in one batch, ${answer}, over HTTP (median)`,
+      label: `sign 10,000 parts (10 requests of 1,000 at once), ${answer}, over HTTP (median)`,
       value: num(get(r, key, 'medianMs')),
       unit: 'ms',
       better: 'lower',

@@ -41,6 +41,8 @@ export interface Limits {
   maxOpenUploads: number;
   /** Bytes a user may declare at create per day (fixed 24-h window). 0: no limit. Default 50 GiB. */
   maxBytesPerDay: number;
+  /** Signed URLs per part an upload may get over its token's lifetime (at least 50 in all). 0: no limit. Default 10. */
+  urlsPerPart: number;
 }
 
 export interface RateLimitOptions {
@@ -111,6 +113,7 @@ export const DEFAULT_LIMITS: Limits = {
   uppyRequireMd5: false,
   maxOpenUploads: 100,
   maxBytesPerDay: 50 * GiB,
+  urlsPerPart: 10,
 };
 
 export function resolveLimits(partial: Partial<Limits> = {}): Limits {
@@ -119,5 +122,6 @@ export function resolveLimits(partial: Partial<Limits> = {}): Limits {
   if (limits.maxParts < 1 || limits.maxParts > MAX_PARTS) throw new TypeError('maxParts must be 1..10000');
   if (limits.tokenTtlSeconds < 60) throw new TypeError('tokenTtlSeconds must be at least 60');
   if (!(limits.maxOpenUploads >= 0) || !(limits.maxBytesPerDay >= 0)) throw new TypeError('maxOpenUploads and maxBytesPerDay must be ≥ 0 (0: no limit)');
+  if (!Number.isInteger(limits.urlsPerPart) || limits.urlsPerPart < 0 || limits.urlsPerPart > 1000) throw new TypeError('urlsPerPart must be an integer 0..1000 (0: no limit)');
   return limits;
 }

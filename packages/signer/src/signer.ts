@@ -118,7 +118,7 @@ export function createSigner(options: SignerOptions): Signer {
     const charge = async (urls: number) => {
       await rate?.urls(userId, rctx.ip, urls);
     };
-    const chargeUpload = (uploadId: string, parts: number, urls: number) => chargeUploadUrls(limitStore, uploadId, parts, urls, limits.tokenTtlSeconds);
+    const chargeUpload = (uploadId: string, parts: number, urls: number) => chargeUploadUrls(limitStore, uploadId, parts, urls, limits);
     const ctx: HandlerContext = { request, url, params, identity, prefix, nowMs, baseUrl, store, tokens, limits, options, charge, chargeUpload, quotas };
     return uppyToken ? uppyS3(ctx, uppyToken) : route.handler(ctx);
   }
