@@ -64,5 +64,9 @@ else report.machine.totalSeconds = Math.round((Date.now() - started) / 1000);
 writeReport({ ...report, sections: keep(report.sections) }, outDir);
 if (existsSync(workDir)) rmSync(workDir, { recursive: true, force: true });
 console.log(`[bench] done in ${Math.round((Date.now() - started) / 1000)} s → ${path.relative(process.cwd(), path.join(outDir, 'RESULTS.md'))}`);
-// Leftover handles (a browser that would not die) must not keep CI waiting.
-process.exit(0);
+// A section that failed fails the run (CI runs --quick to prove every section still works);
+// its report is written all the same. Leftover handles (a browser that would not die) must not
+// keep CI waiting.
+const failed = report.sections.filter((s) => s.status === 'failed').map((s) => s.id);
+if (failed.length) console.error(`[bench] failed sections: ${failed.join(', ')}`);
+process.exit(failed.length ? 1 : 0);
