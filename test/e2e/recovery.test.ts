@@ -115,13 +115,13 @@ describe('recovery (Chromium → TCP proxy → local-r2)', () => {
     const proxy = h.stack.proxy;
     if (!proxy) throw new Error('no proxy');
     proxy.rate = 20 * MiB;
-    const file = files.make('offline.bin', 40 * MiB);
+    const file = files.make('offline.bin', 80 * MiB);
     const page = await h.page();
     await page.setInputFiles('#file', file.path);
     await start(page, { concurrency: 3 });
     await waitForLog(page, 'log.uploaded.length >= 1');
     await page.context().setOffline(true);
-    await waitForLog(page, "log.statuses.at(-1) === 'retrying'", 10_000);
+    await waitForLog(page, "log.statuses.at(-1) === 'retrying'", 30_000);
     await page.waitForTimeout(1000); // requests already on the wire may still finish
     const during = (await logOf(page)).uploaded.length;
     await page.waitForTimeout(1500);
