@@ -3,15 +3,19 @@
 import { DEFAULT_PART_SIZE } from '@chute/protocol';
 import { Emitter } from './emitter.js';
 import type { FileLike } from './fingerprint.js';
+import type { FileHandleLike } from './handles.js';
 import { type PartHasher, WorkerHashPool, type WorkerFactory } from './hash-pool.js';
 import { browserConnectivity, type Clock, type Connectivity, systemClock } from './platform.js';
-import { defaultRecordStore, pruneExpired, type RecordStore, type UploadRecord } from './record-store.js';
+import { discardRecord, fileOfRecord, findRecord, listPending, type PendingUpload, type ResumeOptions } from './pending.js';
+import { defaultRecordStore, pruneRecords, type RecordStore, type UploadRecord } from './record-store.js';
 import { defaultRetryPolicy } from './retry.js';
+import { UploaderError } from './errors.js';
 import { Semaphore } from './semaphore.js';
 import { HttpSignerClient, type SignerClient } from './signer-client.js';
+import { defaultLocks, defaultTabChannel, type Locks, type TabChannel, type TabProgress } from './tabs.js';
 import { type PartTransport, XhrTransport } from './transport.js';
 import type { EngineContext, EngineOptions } from './types.js';
-import { Upload } from './upload.js';
+import { Upload, type UploadInit } from './upload.js';
 
 export interface ChuteEngineOptions extends Partial<EngineOptions> {
   /** Base URL of the Chute signer (routes start with `/api`); `''` for the page's origin. */
@@ -28,6 +32,21 @@ export interface ChuteEngineOptions extends Partial<EngineOptions> {
   store?: RecordStore;
   clock?: Clock;
   connectivity?: Connectivity;
+  /** Default: `navigator.locks` (one uploader per file across tabs), else within this page only. */
+  locks?: Locks;
+  /** Default: a `BroadcastChannel` telling other tabs the progress of this one's uploads. */
+  channel?: TabChannel;
+}
+
+/** Options of `engine.add()` / `engine.upload()`. */
+export interface AddOptions {
+  id?: string;
+  metadata?: Record<string, string>;
+  /** The file's `FileSystemFileHandle` (Chute's picker, a drop): a later visit resumes without re-selecting. */
+  handle?: FileHandleLike;
+  /** Internal to `resume()` and the Uppy plugin: continue exactly this interrupted upload. */
+  resumeOf?: UploadRecord;
+  waitForOtherTab?: boolean;
 }
 
 export const defaultEngineOptions: EngineOptions = {
@@ -39,16 +58,20 @@ export const defaultEngineOptions: EngineOptions = {
   signBatchSize: 20,
   urlExpiryMarginMs: 30_000,
   hashAhead: 8,
+  abortAfterDays: 7, // chute-server setup's default lifecycle rule
 };
 
 export interface EngineEvents extends Record<string, unknown[]> {
   'upload-added': [upload: Upload];
   'upload-removed': [upload: Upload];
+  /** Progress of an upload running in another tab of this app (BroadcastChannel). */
+  'remote-progress': [progress: TabProgress];
 }
 
 export class ChuteEngine extends Emitter<EngineEvents> {
   readonly #ctx: EngineContext;
   readonly #uploads = new Map<string, Upload>();
+  readonly #unsubscribe: () => void;
 
   constructor(options: ChuteEngineOptions) {
     super();
@@ -82,10 +105,17 @@ export class ChuteEngine extends Emitter<EngineEvents> {
       clock,
       connectivity: options.connectivity ?? browserConnectivity,
       slots: new Semaphore(engineOptions.concurrency),
+      locks: options.locks ?? defaultLocks(),
+      channel: options.channel ?? defaultTabChannel(),
       options: engineOptions,
       inFlight: { current: 0, peak: 0 },
     };
-    pruneExpired(this.#ctx.store, clock.now()).catch(() => undefined);
+    const signer = this.#ctx.signer;
+    pruneRecords(this.#ctx.store, clock.now(), {
+      abortAfterDays: engineOptions.abortAfterDays,
+      abort: (r) => signer.abort(r.uploadId, r.token),
+    }).catch(() => undefined);
+    this.#unsubscribe = this.#ctx.channel.subscribe((m) => this.emit('remote-progress', m));
   }
 
   get options(): Readonly<EngineOptions> {
@@ -106,16 +136,22 @@ export class ChuteEngine extends Emitter<EngineEvents> {
   }
 
   /** Adds a file; call `start()` on the result (or `upload()` here) to send it. */
-  add(file: Blob & FileLike, options: { id?: string; metadata?: Record<string, string> } = {}): Upload {
+  add(file: Blob & FileLike, options: AddOptions = {}): Upload {
     const ctx = options.metadata ? { ...this.#ctx, options: { ...this.#ctx.options, metadata: options.metadata } } : this.#ctx;
-    const upload = new Upload(file, ctx, options.id);
+    const init: UploadInit = {
+      ...(options.id ? { id: options.id } : {}),
+      ...(options.handle ? { handle: options.handle } : {}),
+      ...(options.resumeOf ? { resumeOf: options.resumeOf } : {}),
+      ...(options.waitForOtherTab ? { waitForOtherTab: true } : {}),
+    };
+    const upload = new Upload(file, ctx, init);
     this.#uploads.set(upload.id, upload);
     this.emit('upload-added', upload);
     return upload;
   }
 
   /** Adds and starts a file in one call. */
-  upload(file: Blob & FileLike, options: { id?: string; metadata?: Record<string, string> } = {}) {
+  upload(file: Blob & FileLike, options: AddOptions = {}) {
     return this.add(file, options).start();
   }
 
@@ -141,14 +177,69 @@ export class ChuteEngine extends Emitter<EngineEvents> {
     return records.filter((r) => r.endpoint === this.#ctx.endpoint && r.tokenExpiresAt > now);
   }
 
-  /** Forgets a resume record and aborts its multipart upload in the bucket. */
-  async discard(record: UploadRecord): Promise<void> {
-    await this.#ctx.signer.abort(record.uploadId, record.token).catch(() => undefined);
-    await this.#ctx.store.delete(record.fingerprint);
+  /**
+   * Interrupted uploads of this device (and those running in this or another tab), newest first:
+   * name, size, bytes done, age, whether the file's handle was kept (then `resume(id)` needs no
+   * re-selection). Records older than `abortAfterDays` are left out.
+   */
+  async pending(): Promise<PendingUpload[]> {
+    const here = new Set<string>();
+    for (const u of this.#uploads.values()) if (u.fingerprint && !['verified', 'failed'].includes(u.status)) here.add(u.fingerprint);
+    return listPending(this.#ctx, here);
   }
 
-  /** Stops the hashing workers. Uploads in progress fail; their records stay for a later resume. */
+  /**
+   * Continues an interrupted upload from its kept file handle: asks for read permission once,
+   * checks size and modification date (`file_changed` otherwise), then resumes as a re-selected
+   * file would — every part the bucket holds is checked against the local part's MD5 (a differing
+   * one fails `file_changed`). `restart: true` aborts it and uploads the file as it is now.
+   * The upload is started; `await upload.start()` gives its result.
+   */
+  async resume(id: string, options: ResumeOptions & { metadata?: Record<string, string> } = {}): Promise<Upload> {
+    const record = await findRecord(this.#ctx, id);
+    const { file, handle } = await fileOfRecord(record, {
+      ...(options.requestPermission === false ? { requestPermission: false } : {}),
+      ...(options.restart ? { allowChanged: true } : {}),
+    });
+    if (options.restart) await this.discard(record);
+    else if (record.tokenExpiresAt <= this.#ctx.clock.now() + 60_000) {
+      throw new UploaderError('token_expired', `The upload of ${record.name} can no longer be continued (its token expired). Start over to upload it again.`);
+    }
+    const upload = this.add(file, {
+      handle,
+      ...(options.restart ? {} : { resumeOf: record }),
+      ...(options.waitForOtherTab ? { waitForOtherTab: true } : {}),
+      ...(options.metadata ? { metadata: options.metadata } : {}),
+    });
+    upload.start().catch(() => undefined); // the caller observes the same promise through start()
+    return upload;
+  }
+
+  /** The file of an interrupted upload, read again through its handle (for UIs that add it to Uppy themselves). */
+  async fileOf(id: string, options: { requestPermission?: boolean; allowChanged?: boolean } = {}) {
+    const record = await findRecord(this.#ctx, id);
+    return { ...(await fileOfRecord(record, options)), record };
+  }
+
+  /**
+   * Forgets an interrupted upload and aborts its multipart upload through the signer (an expired
+   * token still lets its owner abort). One running here is canceled; one running in another tab
+   * fails `in_other_tab`.
+   */
+  async discard(idOrRecord: string | UploadRecord): Promise<void> {
+    const record = typeof idOrRecord === 'string' ? await findRecord(this.#ctx, idOrRecord) : idOrRecord;
+    const running = [...this.#uploads.values()].find((u) => u.fingerprint === record.fingerprint && !['verified', 'failed'].includes(u.status));
+    if (running) {
+      await running.cancel();
+      return;
+    }
+    await discardRecord(this.#ctx, record);
+  }
+
+  /** Stops the hashing workers and the tab channel. Uploads in progress fail; their records stay for a later resume. */
   destroy(): void {
     this.#ctx.hasher.terminate();
+    this.#unsubscribe();
+    this.#ctx.channel.close();
   }
 }

@@ -11,6 +11,11 @@ export type UploaderErrorCode =
   | 'file_unreadable' // the file changed or vanished on disk
   | 'hashing_failed' // the hashing worker could not start (CSP without 'wasm-unsafe-eval', bundling)
   | 'verification_failed' // the stored object's checksum differs from the local one
+  | 'file_changed' // resuming: the file on disk differs from the one the upload began with
+  | 'permission_required' // resuming from a kept handle needs a user gesture to ask for read permission
+  | 'permission_denied' // the user refused to let the page read the file again
+  | 'not_resumable' // no handle was kept (select the file again) or the upload is gone
+  | 'in_other_tab' // another tab of this app is uploading the same file
   | 'canceled';
 
 /** The one error class of @chute/uploader: a stable `code` and a sentence a person understands. */
@@ -45,3 +50,12 @@ export const isAbortLike = (err: unknown): boolean =>
   err instanceof PauseSignal ||
   (err instanceof UploaderError && err.code === 'canceled') ||
   (err instanceof DOMException && err.name === 'AbortError');
+
+/** The file on disk is not the one the interrupted upload began with. */
+export function fileChangedError(name: string, changes: string[]): UploaderError {
+  return new UploaderError(
+    'file_changed',
+    `${name} changed on disk since the upload began (${changes.join('; ')}). Start over to upload the file as it is now.`,
+    { details: { changes } },
+  );
+}

@@ -2,7 +2,7 @@
 // network, sign them in batches, send them in parallel lanes, then complete and verify.
 import { type MultipartUploadResponse, partRange, type StoredPart } from '@chute/protocol';
 import { hexToBase64, normalizeEtag } from './encoding.js';
-import { UploaderError } from './errors.js';
+import { fileChangedError, UploaderError } from './errors.js';
 import type { PartDigest } from './hash-messages.js';
 import type { UploadRecord } from './record-store.js';
 import { type SendTarget, type SignedTarget, sendWithRecovery, signedTarget } from './send.js';
@@ -44,6 +44,21 @@ export async function runMultipart(
     for (const p of parts) bytes += p.etag ? p.size : p.loaded;
     d.progress(bytes);
     d.setParts(done, parts.length);
+  };
+  // Progress goes into the record once per stored part (the "% done" of an interrupted upload).
+  // Saves are chained, and stop before the record is deleted at the end.
+  let saving: Promise<void> = Promise.resolve();
+  let saved = true;
+  const save = () => {
+    if (!saved) return;
+    let bytes = 0;
+    for (const p of parts) if (p.etag) bytes += p.size;
+    const snapshot: UploadRecord = { ...record, bytesDone: bytes, partsDone: done, updatedAt: ctx.clock.now() };
+    saving = saving.then(() => ctx.store.put(snapshot)).catch(() => undefined);
+  };
+  const stopSaving = async () => {
+    saved = false;
+    await saving;
   };
 
   const hashOf = (p: Part): Promise<PartDigest> => {
@@ -132,7 +147,12 @@ export async function runMultipart(
         done++;
         d.emitEvent('part-kept', p.partNumber);
         report();
+        save();
         continue;
+      }
+      if (have && d.resumeOf) {
+        // Continuing a given upload: a stored part that differs means the file is not the same one.
+        throw fileChangedError(file.name, [`part ${p.partNumber} differs from the part stored earlier`]);
       }
       const target: SendTarget = {
         partNumber: p.partNumber,
@@ -163,6 +183,7 @@ export async function runMultipart(
       done++;
       d.emitEvent('part-uploaded', p.partNumber, etag);
       report();
+      save();
     }
   };
   d.setStatus(stored.size > 0 ? 'hashing' : 'uploading');
@@ -174,7 +195,10 @@ export async function runMultipart(
       throw err;
     }),
   );
-  await Promise.all(lanes);
+  await Promise.all(lanes).catch(async (err: unknown) => {
+    await saving;
+    throw err;
+  });
 
   d.setStatus('completing');
   const digests = parts.map((p) => p.digest as PartDigest);
@@ -193,9 +217,13 @@ export async function runMultipart(
     )
     .catch(async (err: unknown) => {
       // The signer found the object different and removed it: this upload is over, start afresh next time.
-      if (err instanceof UploaderError && err.code === 'verification_failed') await ctx.store.delete(d.fingerprint).catch(() => undefined);
+      if (err instanceof UploaderError && err.code === 'verification_failed') {
+        await stopSaving();
+        await ctx.store.delete(d.fingerprint).catch(() => undefined);
+      }
       throw err;
     });
+  await stopSaving();
   await ctx.store.delete(d.fingerprint).catch(() => undefined);
   let verified: Verified;
   try {
@@ -236,9 +264,25 @@ export async function discardObject(d: UploadDriver, token: string, etag: string
 async function openUpload(d: UploadDriver): Promise<{ record: UploadRecord; stored: Map<number, StoredPart> }> {
   const { ctx, file, fingerprint } = d;
   const existing = await ctx.store.get(fingerprint).catch(() => undefined);
-  if (existing && existing.size === file.size && existing.tokenExpiresAt > ctx.clock.now() + 60_000) {
+  const usable = existing && existing.size === file.size && existing.tokenExpiresAt > ctx.clock.now() + 60_000;
+  if (d.resumeOf && !usable) {
+    throw existing
+      ? new UploaderError('token_expired', `The upload of ${file.name} can no longer be continued (its token expired). Start over to upload it again.`)
+      : new UploaderError('not_resumable', `The upload of ${file.name} was finished or discarded (perhaps in another tab).`);
+  }
+  if (existing && usable) {
     const stored = await listStoredParts(d, existing);
-    if (stored) return { record: existing, stored };
+    if (stored) {
+      // Keep (or refresh) the file's handle with the record, so a later visit can read it again.
+      if (d.handle && existing.handle !== d.handle) {
+        existing.handle = d.handle;
+        await ctx.store.put(existing).catch(() => undefined);
+      }
+      return { record: existing, stored };
+    }
+    if (d.resumeOf) {
+      throw new UploaderError('not_resumable', `The bucket no longer holds the upload of ${file.name} (aborted or expired). Start over to upload it again.`);
+    }
   }
   if (existing) await ctx.store.delete(fingerprint);
   const { options } = ctx;
@@ -260,8 +304,13 @@ async function openUpload(d: UploadDriver): Promise<{ record: UploadRecord; stor
     throw new UploaderError('bad_response', 'The upload service answered a multipart create with a single PUT.');
   }
   const record = recordOf(d, created);
-  // A full or blocked storage only costs resumability, never the upload.
-  await ctx.store.put(record).catch(() => undefined);
+  // A full or blocked storage only costs resumability, never the upload. A handle that cannot be
+  // stored (a platform whose handles do not clone) costs only the resume without re-selecting.
+  await ctx.store.put(record).catch(async () => {
+    if (!record.handle) return;
+    delete record.handle;
+    await ctx.store.put(record).catch(() => undefined);
+  });
   return { record, stored: new Map() };
 }
 
@@ -282,7 +331,17 @@ function recordOf(d: UploadDriver, c: MultipartUploadResponse): UploadRecord {
     partCount: c.partCount,
     checksumAlgorithm: c.checksumAlgorithm,
     createdAt: d.ctx.clock.now(),
+    id: newRecordId(),
+    ...(d.handle ? { handle: d.handle } : {}),
+    bytesDone: 0,
+    partsDone: 0,
+    updatedAt: d.ctx.clock.now(),
   };
+}
+
+function newRecordId(): string {
+  const c = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto;
+  return `up-${c?.randomUUID ? c.randomUUID().slice(0, 18) : Math.random().toString(36).slice(2, 14)}`;
 }
 
 /** Parts the bucket holds for a recorded upload, or undefined when it cannot be resumed (start over). */

@@ -2,6 +2,7 @@
 // A record holds only what is needed to find the multipart upload again; part truth always
 // comes from the bucket (ListParts) checked against the local file's hashes.
 import { type IDBPDatabase, openDB } from 'idb';
+import type { FileHandleLike } from './handles.js';
 
 export interface UploadRecord {
   /** `fingerprintOf(file)`, also the store key. */
@@ -19,7 +20,18 @@ export interface UploadRecord {
   partCount: number;
   checksumAlgorithm: string;
   createdAt: number;
+  /** Short id for `engine.pending()` / `engine.resume(id)` (records of older versions have none: their fingerprint is used). */
+  id?: string;
+  /** The file's `FileSystemFileHandle` when it came from Chute's picker or a drop in Chromium: resume without re-selecting. */
+  handle?: FileHandleLike;
+  /** Progress when last saved (once per stored part). */
+  bytesDone?: number;
+  partsDone?: number;
+  updatedAt?: number;
 }
+
+/** The id under which `engine.pending()` lists a record. */
+export const recordId = (r: UploadRecord): string => r.id ?? r.fingerprint;
 
 export interface RecordStore {
   get(fingerprint: string): Promise<UploadRecord | undefined>;
@@ -84,7 +96,25 @@ export function defaultRecordStore(): RecordStore {
   return typeof indexedDB === 'undefined' ? new MemoryRecordStore() : new IndexedDbRecordStore();
 }
 
-/** Drops records whose token expired: those uploads cannot be resumed or aborted by the client. */
-export async function pruneExpired(store: RecordStore, now: number): Promise<void> {
-  for (const r of await store.list()) if (r.tokenExpiresAt <= now) await store.delete(r.fingerprint);
+const DAY_MS = 86_400_000;
+
+/**
+ * Forgets records nothing can be done with any more: those older than the bucket's abort rule
+ * (`abortAfterDays`; the bucket dropped their parts), and those whose token expired and that kept no
+ * file handle (they cannot resume, and re-selecting the file starts afresh anyway) — the latter are
+ * aborted first through `abort` (the signer lets the owner abort with an expired token). Records
+ * with a handle stay listed until the abort rule: the user may start them over with one click.
+ */
+export async function pruneRecords(
+  store: RecordStore,
+  now: number,
+  options: { abortAfterDays: number; abort?: (r: UploadRecord) => Promise<void> },
+): Promise<void> {
+  for (const r of await store.list()) {
+    const stale = r.createdAt + options.abortAfterDays * DAY_MS <= now;
+    const expired = r.tokenExpiresAt <= now && !r.handle;
+    if (!stale && !expired) continue;
+    if (!stale) await options.abort?.(r).catch(() => undefined);
+    await store.delete(r.fingerprint);
+  }
 }

@@ -7,6 +7,7 @@ import type { RecordStore } from './record-store.js';
 import type { RetryPolicy } from './retry.js';
 import type { Semaphore } from './semaphore.js';
 import type { SignerClient } from './signer-client.js';
+import type { Locks, TabChannel } from './tabs.js';
 import type { PartTransport } from './transport.js';
 
 /** Every state an upload is in, explicitly (no implicit flags). */
@@ -84,6 +85,11 @@ export interface EngineOptions {
   urlExpiryMarginMs: number;
   /** Parts hashed ahead of the network frontier (hashing never stalls uploads). */
   hashAhead: number;
+  /**
+   * The bucket's rule for abandoned multipart uploads (`chute-server setup --abort-after-days`,
+   * default 7): older resume records are dropped, their parts are gone.
+   */
+  abortAfterDays: number;
   metadata?: Record<string, string>;
   testHooks?: TestHooks;
 }
@@ -97,6 +103,9 @@ export interface EngineContext {
   clock: Clock;
   connectivity: Connectivity;
   slots: Semaphore;
+  /** One uploader per file across tabs (Web Locks), and progress for the other tabs. */
+  locks: Locks;
+  channel: TabChannel;
   options: EngineOptions;
   /** In-flight accounting across files (tests assert parallelism with it). */
   inFlight: { current: number; peak: number };

@@ -2,20 +2,44 @@
 // with pause/resume/cancel. Recovery of single requests lives in `send-part.ts`; the multipart
 // part pipeline in `multipart.ts`.
 import { Emitter } from './emitter.js';
-import { isAbortLike, PauseSignal, UploaderError } from './errors.js';
+import { fileChangedError, isAbortLike, PauseSignal, UploaderError } from './errors.js';
 import { type FileLike, fingerprintOf } from './fingerprint.js';
+import type { FileHandleLike } from './handles.js';
 import { hashingError, runMultipart } from './multipart.js';
 import { backoffDelay } from './retry.js';
+import type { UploadRecord } from './record-store.js';
 import { runSingle } from './single.js';
+import { lockName } from './tabs.js';
 import type { EngineContext, UploadEvents, UploadResult, UploadState, UploadStatus } from './types.js';
 
 let nextId = 1;
+
+/** How an upload is made (`engine.add(file, options)`). */
+export interface UploadInit {
+  id?: string;
+  /** The file's handle (Chromium): kept in the resume record so a later visit can read the file again. */
+  handle?: FileHandleLike | undefined;
+  /**
+   * Continue exactly this interrupted upload (`engine.resume(id)`): the file must be the one it
+   * began with — same fingerprint, every stored part equal to the local part's MD5 — or the upload
+   * fails with `file_changed` instead of silently re-sending; a missing record fails `not_resumable`.
+   */
+  resumeOf?: UploadRecord | undefined;
+  /** When another tab uploads the same file: wait for it to close (take over) instead of failing `in_other_tab`. */
+  waitForOtherTab?: boolean;
+}
+
+/** How often progress is told to the other tabs. */
+const BROADCAST_EVERY_MS = 200;
 
 /** Internal face of an upload that the pipelines drive. */
 export interface UploadDriver {
   readonly file: Blob & FileLike;
   readonly ctx: EngineContext;
   readonly fingerprint: string;
+  readonly handle: FileHandleLike | undefined;
+  /** Set when continuing a given interrupted upload: any difference in the file is an error. */
+  readonly resumeOf: UploadRecord | undefined;
   /** Aborted on pause and on cancel; replaced on resume. */
   readonly signal: AbortSignal;
   setStatus(status: UploadStatus): void;
@@ -43,12 +67,16 @@ export class Upload extends Emitter<UploadEvents> {
   #resumed: Promise<void> | undefined;
   #running: Promise<UploadResult> | undefined;
   #fingerprint = '';
+  readonly #init: UploadInit;
+  readonly #lockWait = new AbortController();
+  #lastBroadcast = 0;
   /** Set by the multipart pipeline so cancel can abort the multipart upload. */
   abortRemote: (() => Promise<void>) | undefined;
 
-  constructor(file: Blob & FileLike, ctx: EngineContext, id?: string) {
+  constructor(file: Blob & FileLike, ctx: EngineContext, init: UploadInit | string = {}) {
     super();
-    this.id = id ?? `chute-${nextId++}`;
+    this.#init = typeof init === 'string' ? { id: init } : init;
+    this.id = this.#init.id ?? `chute-${nextId++}`;
     this.file = file;
     this.#ctx = ctx;
     this.#state = {
@@ -69,6 +97,11 @@ export class Upload extends Emitter<UploadEvents> {
 
   get status(): UploadStatus {
     return this.#state.status;
+  }
+
+  /** The file's identity (set once hashing of its probe is done; the Web Lock is `chute:` + this). */
+  get fingerprint(): string {
+    return this.#fingerprint;
   }
 
   /** Starts (or returns the running) upload; resolves when the object is stored and verified. */
@@ -100,6 +133,7 @@ export class Upload extends Emitter<UploadEvents> {
     if (this.#canceled || this.#state.status === 'verified') return;
     this.#canceled = true;
     this.#controller.abort(new UploaderError('canceled', 'The upload was canceled.'));
+    this.#lockWait.abort(new UploaderError('canceled', 'The upload was canceled.'));
     this.#resume?.();
     await this.#running?.catch(() => undefined);
     try {
@@ -117,7 +151,29 @@ export class Upload extends Emitter<UploadEvents> {
     if (this.#state.status === status) return;
     this.#state = { ...this.#state, status };
     this.emit('status', status);
+    this.#broadcast(true);
   }
+
+  /** Tells the other tabs of this app how far this upload is (throttled, except status changes). */
+  #broadcast(force = false): void {
+    if (!this.#fingerprint || !this.#locked) return;
+    const now = Date.now();
+    const ended = this.#isFinal() || this.#canceled;
+    if (!force && !ended && now - this.#lastBroadcast < BROADCAST_EVERY_MS) return;
+    this.#lastBroadcast = now;
+    this.#ctx.channel.post({
+      fingerprint: this.#fingerprint,
+      name: this.file.name,
+      size: this.file.size,
+      bytesUploaded: this.#state.bytesUploaded,
+      status: this.#canceled ? 'canceled' : this.#state.status,
+      ended,
+      at: now,
+    });
+  }
+
+  /** True while this upload holds its file's lock (only then does it speak for the file to other tabs). */
+  #locked = false;
 
   async #run(): Promise<UploadResult> {
     this.#setStatus('hashing');
@@ -125,12 +181,29 @@ export class Upload extends Emitter<UploadEvents> {
       this.#fingerprint = await fingerprintOf(this.file, this.#ctx.endpoint, this.#ctx.hasher).catch((err: unknown) => {
         throw hashingError(this.file.name, err);
       });
+      const { resumeOf } = this.#init;
+      if (resumeOf && resumeOf.fingerprint !== this.#fingerprint) {
+        throw fileChangedError(this.file.name, ['its first or last 64 KiB differ']);
+      }
       const driver = this.#driver();
       const { options } = this.#ctx;
-      const result =
-        this.file.size <= options.multipartThreshold ? await runSingle(driver) : await runMultipart(driver, this);
+      // One uploader per file across the tabs of this app: the pipeline runs holding the file's lock.
+      const locked = await this.#ctx.locks.run(
+        lockName(this.#fingerprint),
+        { wait: this.#init.waitForOtherTab === true, signal: this.#lockWait.signal },
+        async () => {
+          // Stays set until the final status was told to the other tabs.
+          this.#locked = true;
+          return this.file.size <= options.multipartThreshold ? runSingle(driver) : runMultipart(driver, this);
+        },
+      );
+      if (!locked.acquired) {
+        throw new UploaderError('in_other_tab', `${this.file.name} is being uploaded in another tab of this app; it goes on there.`);
+      }
+      const result = locked.value;
       this.#state = { ...this.#state, result, key: result.key, bytesUploaded: this.file.size };
       this.#setStatus('verified');
+      this.#locked = false;
       this.emit('verification', result.verification);
       this.emit('success', result);
       return result;
@@ -144,6 +217,7 @@ export class Upload extends Emitter<UploadEvents> {
             });
       this.#state = { ...this.#state, error };
       this.#setStatus('failed');
+      this.#locked = false;
       this.emit('error', error);
       throw error;
     }
@@ -156,6 +230,8 @@ export class Upload extends Emitter<UploadEvents> {
       file: this.file,
       ctx,
       fingerprint: this.#fingerprint,
+      handle: this.#init.handle,
+      resumeOf: this.#init.resumeOf,
       get signal() {
         return upload.#controller.signal;
       },
@@ -166,11 +242,14 @@ export class Upload extends Emitter<UploadEvents> {
         this.#state = { ...this.#state, key };
       },
       setParts: (done, total) => {
+        const more = done > this.#state.partsDone;
         this.#state = { ...this.#state, partsDone: done, partCount: total };
+        if (more) this.#broadcast(true); // every stored part is told at once, between throttled updates
       },
       progress: (bytes) => {
         this.#state = { ...this.#state, bytesUploaded: bytes };
         this.emit('progress', bytes, this.file.size);
+        this.#broadcast();
       },
       emitEvent: (event, ...args) => this.emit(event, ...args),
       gate: () => this.#driverGate(),

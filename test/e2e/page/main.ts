@@ -15,6 +15,7 @@ import {
 import { chuteAwsS3Options } from '@chute/uploader/uppy';
 import AwsS3 from '@uppy/aws-s3';
 import Uppy, { type Body, type Meta } from '@uppy/core';
+import './resume.js';
 
 export interface HarnessOptions {
   concurrency?: number;
