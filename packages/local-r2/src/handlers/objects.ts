@@ -23,7 +23,7 @@ export async function ingest(ctx: Ctx, extra: Parameters<typeof BodyVerifier.cre
   const source = bodySource(ctx);
   if (!source.known) throw new S3Error('MissingContentLength');
   if (source.length > MAX_PUT_BYTES) throw new S3Error('EntityTooLarge');
-  const verifier = await BodyVerifier.create(ctx, wanted, extra);
+  const verifier = await BodyVerifier.create(ctx, wanted, extra, source.length);
   let head: Buffer | undefined;
   const onChunk = (chunk: Buffer) => {
     head ??= chunk.subarray(0, 16);
@@ -32,10 +32,15 @@ export async function ingest(ctx: Ctx, extra: Parameters<typeof BodyVerifier.cre
   };
   // An empty body needs no data file (folder markers, empty files): no file, no fsync.
   const id = source.length === 0 ? '' : ctx.app.blobs.newId();
-  if (id === '') for await (const chunk of source.stream as AsyncIterable<Buffer>) onChunk(chunk);
-  else await ctx.app.blobs.write(id, source.stream, onChunk, sse?.key);
   try {
-    const digests = verifier.verify(source);
+    if (id === '') for await (const chunk of source.stream as AsyncIterable<Buffer>) onChunk(chunk);
+    else await ctx.app.blobs.write(id, source.stream, onChunk, sse?.key);
+  } catch (err) {
+    verifier.dispose();
+    throw err;
+  }
+  try {
+    const digests = await verifier.verify(source);
     return { id, size: verifier.size, digests, wanted, head: head ?? Buffer.alloc(0) };
   } catch (err) {
     await ctx.app.blobs.remove([id]);

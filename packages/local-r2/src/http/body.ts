@@ -11,6 +11,7 @@ import {
   parseAlgorithm,
 } from '../checksums.js';
 import { S3Error } from '../errors.js';
+import { ThreadMd5 } from '../md5-thread.js';
 import { AwsChunkedDecoder } from './aws-chunked.js';
 import { type Ctx, h, q } from './context.js';
 
@@ -99,18 +100,25 @@ export function wantedChecksums(ctx: Ctx): WantedChecksums {
 }
 
 /** Hashes a body as it streams; `verify()` then checks every digest the request promised. */
+/** Bodies at least this large hash their MD5 on the worker thread (md5-thread.ts). */
+export const MD5_OFF_THREAD_MIN = 8 << 20;
+
 export class BodyVerifier {
   size = 0;
   private readonly hashers: [string, Hasher][] = [];
+  private md5: Hasher | ThreadMd5 | undefined;
   private constructor(
     private readonly ctx: Ctx,
     private readonly wanted: WantedChecksums,
   ) {}
 
-  /** `extra` algorithms are computed too (e.g. the upload's algorithm for a part that did not send one). */
-  static async create(ctx: Ctx, wanted: WantedChecksums, extra: ChecksumAlgorithm[] = []) {
+  /**
+   * `extra` algorithms are computed too (e.g. the upload's algorithm for a part that did not send
+   * one); `length` (the declared body size) moves a large body's MD5 off the event loop.
+   */
+  static async create(ctx: Ctx, wanted: WantedChecksums, extra: ChecksumAlgorithm[] = [], length = 0) {
     const v = new BodyVerifier(ctx, wanted);
-    v.hashers.push(['MD5', await createHasher('MD5')]);
+    v.md5 = length >= MD5_OFF_THREAD_MIN ? new ThreadMd5() : await createHasher('MD5');
     const algs = new Set(extra);
     if (wanted.alg) algs.add(wanted.alg);
     for (const a of algs) v.hashers.push([a, await createHasher(a)]);
@@ -120,13 +128,23 @@ export class BodyVerifier {
 
   update = (chunk: Buffer) => {
     this.size += chunk.length;
+    this.md5?.update(chunk);
     for (const [, hs] of this.hashers) hs.update(chunk);
   };
 
+  /** Drops what is still being hashed (a body that failed before `verify`). */
+  dispose(): void {
+    if (this.md5 instanceof ThreadMd5) this.md5.dispose();
+  }
+
   /** Returns MD5 and every computed digest, after checking them against what the request declared. */
-  verify(source: BodySource): Map<string, Buffer> {
-    if (this.size !== source.length) throw new S3Error('IncompleteBody');
+  async verify(source: BodySource): Promise<Map<string, Buffer>> {
+    if (this.size !== source.length) {
+      this.dispose();
+      throw new S3Error('IncompleteBody');
+    }
     const digests = new Map(this.hashers.map(([a, hs]) => [a, hs.digest()] as const));
+    digests.set('MD5', await (this.md5 as Hasher | ThreadMd5).digest());
     const payload = digests.get('payload');
     if (payload && payload.toString('hex') !== this.ctx.auth.sha256) throw new S3Error('XAmzContentSHA256Mismatch');
     if (this.wanted.md5 && !this.wanted.md5.equals(digests.get('MD5') as Buffer))
@@ -168,6 +186,6 @@ export async function readSmallBody(ctx: Ctx, max: number, checksumsDescribeBody
     chunks.push(chunk);
   }
   if (!source.known) source.length = verifier.size;
-  verifier.verify(source);
+  await verifier.verify(source);
   return Buffer.concat(chunks);
 }
