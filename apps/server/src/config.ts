@@ -60,6 +60,15 @@ const envSchema = z.object({
   MAX_BYTES_PER_DAY: opt(int(0)),
   REDIS_URL: opt(z.string().regex(/^rediss?:\/\/[^\s]+$/, 'must be a redis:// or rediss:// URL')),
 
+  // Webhooks: the signer's upload events POSTed (signed) to WEBHOOK_URL through a SQLite outbox.
+  WEBHOOK_URL: opt(z.url()),
+  WEBHOOK_SECRET: opt(z.string()),
+  WEBHOOK_OUTBOX: opt(z.string().min(1)),
+  WEBHOOK_MAX_ATTEMPTS: opt(int(1, 1000)).default(30),
+  WEBHOOK_TIMEOUT_MS: opt(int(100, 600_000)).default(10_000),
+  WEBHOOK_RETRY_BASE_MS: opt(int(10, 3_600_000)).default(1000),
+  WEBHOOK_RETRY_MAX_MS: opt(int(10, 86_400_000)).default(600_000),
+
   STATIC_DIR: opt(z.string().min(1)),
   // ALLOWED_HOSTS, TRUST_PROXY, METRICS_*, LOCAL_R2_* keys, HTTP_*_TIMEOUT_MS
   ...exposureEnv,
@@ -184,6 +193,13 @@ export function loadConfig(raw: NodeJS.ProcessEnv | Record<string, string | unde
     } catch {
       problems.push('REDIS_URL: is not a valid URL');
     }
+  }
+  if (env.WEBHOOK_URL) {
+    const ws = env.WEBHOOK_SECRET ?? '';
+    if (ws.length < 32) problems.push('WEBHOOK_URL is set: WEBHOOK_SECRET must be set too, at least 32 characters (or a whsec_… secret)');
+    else secrets.push(ws);
+  } else if (env.WEBHOOK_SECRET) {
+    problems.push('WEBHOOK_SECRET is set without WEBHOOK_URL');
   }
   const exposure = exposureConfig(env, { loopback: isLoopbackHost(env.HOST), local: !env.S3_BUCKET, authMode: mode }, problems, secrets);
   if (problems.length) throw new ConfigError(problems);

@@ -14,6 +14,7 @@ import { refuseProxied } from './guards.js';
 import { LOCAL_BUCKET, localTokenSecret, startLocalStore } from './local.js';
 import { createLogger } from './logger.js';
 import { createMetrics, metricsHandler, startMetricsListener } from './metrics.js';
+import { WebhookOutbox } from './webhooks.js';
 
 export interface RunningServer {
   url: string;
@@ -23,6 +24,8 @@ export interface RunningServer {
   localR2?: LocalR2;
   /** The separate /metrics listener (METRICS_PORT), when configured. */
   metricsUrl?: string;
+  /** The webhook outbox (WEBHOOK_URL), when configured. */
+  webhooks?: WebhookOutbox;
   close(): Promise<void>;
 }
 
@@ -126,6 +129,16 @@ export async function startServer(config: ServerConfig, options: { logDestinatio
     logger.warn(`OPEN DEV MODE: no authentication; every loopback caller is user "dev". Never expose this server.`);
   }
 
+  // Set once the signer (and its store) exists; events are only made by requests, after that.
+  let webhooks: WebhookOutbox | undefined;
+  const hooks: Pick<SignerOptions, 'onUploadCreate' | 'onUploadComplete' | 'onUploadAbort' | 'onHookError'> = env.WEBHOOK_URL
+    ? {
+        onUploadCreate: (e) => void webhooks?.watch(e),
+        onUploadComplete: (e) => webhooks?.enqueue(e),
+        onUploadAbort: (e) => webhooks?.enqueue(e),
+        onHookError: (err, e) => logger.error({ err, event: e.id, key: e.key }, `webhooks: could not record ${e.type} in the outbox`),
+      }
+    : {};
   const checksumAlgorithm = auto?.algorithm ?? (env.CHECKSUM_ALGORITHM === 'auto' ? undefined : env.CHECKSUM_ALGORITHM);
   const signer = createSigner({
     s3,
@@ -138,6 +151,7 @@ export async function startServer(config: ServerConfig, options: { logDestinatio
     ...(auto ? { storeChecksums: auto.supported } : {}),
     ...(env.PUBLIC_URL ? { publicUrl: env.PUBLIC_URL } : {}),
     allowedHosts: x.allowedHosts,
+    ...hooks,
     limits: {
       ...(env.MAX_FILE_SIZE !== undefined ? { maxFileSize: env.MAX_FILE_SIZE } : {}),
       ...(env.ALLOWED_CONTENT_TYPES ? { allowedContentTypes: env.ALLOWED_CONTENT_TYPES } : {}),
@@ -158,6 +172,23 @@ export async function startServer(config: ServerConfig, options: { logDestinatio
       else logger.info(line, 'request');
     },
   });
+
+  if (env.WEBHOOK_URL && env.WEBHOOK_SECRET) {
+    const path = resolve(env.WEBHOOK_OUTBOX ?? `${env.DATA_DIR}/webhook-outbox.sqlite`);
+    webhooks = new WebhookOutbox({
+      url: env.WEBHOOK_URL,
+      secret: env.WEBHOOK_SECRET,
+      path,
+      maxAttempts: env.WEBHOOK_MAX_ATTEMPTS,
+      timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+      retryBaseMs: env.WEBHOOK_RETRY_BASE_MS,
+      retryMaxMs: env.WEBHOOK_RETRY_MAX_MS,
+      logger,
+      store: signer.store,
+    });
+    webhooks.start();
+    logger.info({ webhookUrl: env.WEBHOOK_URL, outbox: path, pending: webhooks.pending() }, 'webhooks: delivering upload events');
+  }
 
   app.get('/healthz', async (_req, res) => {
     try {
@@ -206,6 +237,7 @@ export async function startServer(config: ServerConfig, options: { logDestinatio
     logger,
     ...(localR2 ? { localR2 } : {}),
     ...(metricsListener ? { metricsUrl: metricsListener.url } : {}),
+    ...(webhooks ? { webhooks } : {}),
     close() {
       closing ??= (async () => {
         await new Promise<void>((ok) => {
@@ -219,6 +251,7 @@ export async function startServer(config: ServerConfig, options: { logDestinatio
             m.closeIdleConnections();
           });
         }
+        await webhooks?.close();
         signer.store.client.destroy();
         await limitStore?.close();
         await localR2?.close();

@@ -33,6 +33,8 @@ export const ERROR_STATUS = {
   invalid_token: 403,
   /** The upload token expired: create a new upload (or resume with a fresh token). */
   token_expired: 403,
+  /** The app's `onUploadCreate` hook refused this upload (the message is the app's). */
+  upload_refused: 403,
   /** The browser origin is not in the signer's CORS allow-list. */
   origin_not_allowed: 403,
   /** The Host header is not in the signer's allow-list (DNS rebinding, or ALLOWED_HOSTS unset). */

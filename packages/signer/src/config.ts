@@ -1,6 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { type ChecksumAlgorithm, DEFAULT_PART_SIZE, GiB, MAX_PARTS, MiB } from '@chute/protocol';
 import type { Authenticator, Identity } from './auth.js';
+import type { UploadHooks } from './hooks.js';
 import type { LimitStore } from './limits/store.js';
 
 export interface S3Options {
@@ -52,7 +53,8 @@ export interface RateLimitOptions {
   refillPerSecond: number;
 }
 
-export interface SignerOptions {
+/** The hooks (`onUploadCreate`, `onUploadComplete`, `onUploadAbort`) are in hooks.ts. */
+export interface SignerOptions extends UploadHooks {
   s3: S3Options;
   /** HMAC secrets for upload tokens, each ≥ 32 bytes. The first signs, all verify (rotation). */
   tokenSecrets: string[];

@@ -5,6 +5,26 @@
 export { bearerTokens, type Authenticator, type Identity, isLoopback, jwtAuth, type JwtAuthOptions, openDevAuth, type RequestContext } from './auth.js';
 export { DEFAULT_LIMITS, type Limits, type RateLimitOptions, type ResponseInfo, resolveLimits, type S3Options, type SignerOptions } from './config.js';
 export { ChuteError, errorResponse, isChuteError, toChuteError } from './errors.js';
+export {
+  eventId,
+  type UploadAbortEvent,
+  type UploadCompleteEvent,
+  type UploadCreateDecision,
+  type UploadCreateEvent,
+  type UploadEvent,
+  type UploadHooks,
+  type UploadVia,
+} from './hooks.js';
+export {
+  DEFAULT_WEBHOOK_TOLERANCE_SECONDS,
+  signWebhook,
+  type VerifiedWebhook,
+  type VerifyWebhookOptions,
+  verifyWebhook,
+  WEBHOOK_HEADERS,
+  type WebhookFailure,
+  WebhookVerificationError,
+} from './webhooks.js';
 export { checkHostPatterns, hostMatcher, hostName, hostRefusal } from './hosts.js';
 export { assertOwnKey, defaultUserPrefix, safeFileName } from './policy.js';
 export { memoryLimitStore } from './limits/memory.js';

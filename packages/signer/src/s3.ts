@@ -374,12 +374,13 @@ export class Store {
    * Size, ETag and (with checksum mode) the stored checksum of `algorithm`, for verification after
    * complete. A store without additional checksums simply returns none.
    */
-  async headChecked(key: string, algorithm: ChecksumAlgorithm | 'NONE'): Promise<{ size: number; etag: string; checksum?: string; checksumType?: string }> {
+  async headChecked(key: string, algorithm: ChecksumAlgorithm | 'NONE'): Promise<{ size: number; etag: string; checksum?: string; checksumType?: string; contentType?: string }> {
     const out = await s3(this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key, ChecksumMode: 'ENABLED' })));
     const checksum = algorithm === 'NONE' ? undefined : out[CHECKSUM_FIELD[algorithm]];
     return {
       size: out.ContentLength ?? 0,
       etag: trimEtag(out.ETag),
+      ...(out.ContentType ? { contentType: out.ContentType } : {}),
       ...(checksum ? { checksum } : {}),
       ...(out.ChecksumType ? { checksumType: out.ChecksumType } : {}),
     };

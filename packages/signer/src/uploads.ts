@@ -15,6 +15,7 @@ import {
 import type { HandlerContext, UploadToken } from './context.js';
 import { discardTokenFor } from './discard.js';
 import { ChuteError } from './errors.js';
+import { decideCreate, notifyAbort, notifyComplete } from './hooks.js';
 import { json, readJson } from './http.js';
 import { checkContentType, checkSize, newObjectKey, normalizeContentType } from './policy.js';
 import type { Checksum } from './s3.js';
@@ -45,7 +46,20 @@ export async function createUpload(ctx: HandlerContext): Promise<Response> {
   // A client that brings its own checksum value keeps its algorithm (the value is for it).
   const algorithm = ctx.options.storeChecksums && !ctx.options.storeChecksums.includes(asked) && body.checksum === undefined ? fallback : asked;
   const multipart = body.multipart ?? body.size >= ctx.limits.multipartThreshold;
-  const key = newObjectKey(ctx.prefix, body.name);
+  const decided = await decideCreate(ctx, {
+    key: newObjectKey(ctx.prefix, body.name),
+    name: body.name,
+    size: body.size,
+    contentType,
+    metadata: body.metadata ?? {},
+    multipart,
+    via: 'chute',
+    ...(body.md5 ? { md5: body.md5 } : {}),
+    ...(!multipart && body.checksum ? { checksum: { algorithm, value: body.checksum } } : {}),
+    ...(!multipart ? { expiresAt: new Date(ctx.nowMs + ctx.limits.urlTtlSeconds * 1000).toISOString() } : {}),
+  });
+  const key = decided.key;
+  const metadata = decided.metadata;
 
   if (!multipart) {
     if (body.size > MAX_SINGLE_PUT_SIZE) {
@@ -65,7 +79,7 @@ export async function createUpload(ctx: HandlerContext): Promise<Response> {
         size: body.size,
         ...(body.md5 ? { md5: body.md5 } : {}),
         ...(checksum ? { checksum } : {}),
-        ...(body.metadata ? { metadata: body.metadata } : {}),
+        ...(metadata ? { metadata } : {}),
       },
       ctx.limits.urlTtlSeconds,
       ctx.nowMs,
@@ -88,7 +102,7 @@ export async function createUpload(ctx: HandlerContext): Promise<Response> {
       key,
       contentType,
       algorithm,
-      ...(body.metadata ? { metadata: body.metadata } : {}),
+      ...(metadata ? { metadata } : {}),
     });
   // The open-upload slot lives as long as the token, so a forgotten upload frees it.
   const uploadId = ctx.quotas
@@ -274,6 +288,17 @@ export async function completeUpload(ctx: HandlerContext): Promise<Response> {
     ...(t.a !== 'NONE' && value ? { checksum: { algorithm: t.a, type: CHECKSUM_TYPE[t.a], value } } : {}),
     verification: outcome.verification,
   };
+  await notifyComplete(ctx, {
+    userId: t.sub,
+    key: t.k,
+    via: 'chute',
+    uploadId: t.u,
+    size: t.s,
+    etag: response.etag,
+    ...('error' in head || !head.contentType ? {} : { contentType: head.contentType }),
+    ...(response.checksum ? { checksum: response.checksum } : {}),
+    verification: outcome.verification,
+  });
   return json(response);
 }
 
@@ -283,5 +308,6 @@ export async function abortUpload(ctx: HandlerContext): Promise<Response> {
   const t = await uploadToken(ctx, ctx.request.headers.get(UPLOAD_TOKEN_HEADER), OWNER_ABORT_GRACE_SECONDS);
   await ctx.store.abort(t.k, t.u);
   await ctx.quotas?.close(t.sub, t.k);
+  await notifyAbort(ctx, { userId: t.sub, key: t.k, via: 'chute', uploadId: t.u });
   return json({ aborted: true, key: t.k, uploadId: t.u });
 }

@@ -2,9 +2,11 @@ import { MAX_PART_SIZE, MAX_PARTS, MAX_SINGLE_PUT_SIZE, partCount, partSizeOf, u
 import { XMLParser } from 'fast-xml-parser';
 import type { HandlerContext } from './context.js';
 import { ChuteError } from './errors.js';
+import { decideCreate, notifyAbort, notifyComplete } from './hooks.js';
 import { escapeXml, json, queryOf, readJson, readText, xml } from './http.js';
 import { assertOwnKey, checkContentType, checkSize, newObjectKey, normalizeContentType } from './policy.js';
 import type { TokenPayload } from './token.js';
+import { verifyCompleted } from './verify.js';
 import { type UppyUpload, unwrapUploadId, wrapUploadId } from './uppy-ids.js';
 
 /**
@@ -53,7 +55,18 @@ export async function uppySign(ctx: HandlerContext): Promise<Response> {
     const contentType = normalizeContentType(r.contentType ?? '');
     checkContentType(contentType, ctx.limits);
     checkSize(r.contentLength, ctx.limits);
-    const key = newObjectKey(ctx.prefix, r.key);
+    const { key, metadata } = await decideCreate(ctx, {
+      key: newObjectKey(ctx.prefix, r.key),
+      name: r.key,
+      size: r.contentLength,
+      contentType,
+      metadata: {},
+      multipart: false,
+      via: 'uppy',
+      ...(r.contentMd5 ? { md5: r.contentMd5 } : {}),
+      ...(r.checksumSha256 ? { checksum: { algorithm: 'SHA256', value: r.checksumSha256 } } : {}),
+      expiresAt: new Date(ctx.nowMs + ttl * 1000).toISOString(),
+    });
     await ctx.quotas?.chargeBytes(ctx.identity.userId, r.contentLength, ctx.nowMs);
     await ctx.charge?.(1);
     const signed = await ctx.store.presignPut(
@@ -63,6 +76,7 @@ export async function uppySign(ctx: HandlerContext): Promise<Response> {
         size: r.contentLength,
         ...(r.contentMd5 ? { md5: r.contentMd5 } : {}),
         ...(r.checksumSha256 ? { checksum: { algorithm: 'SHA256' as const, value: r.checksumSha256 } } : {}),
+        ...(metadata ? { metadata } : {}),
       },
       ttl,
       ctx.nowMs,
@@ -77,7 +91,16 @@ export async function uppySign(ctx: HandlerContext): Promise<Response> {
     if (partCount(r.size, p) > ctx.limits.maxParts) {
       throw new ChuteError('too_many_parts', `The file needs more than ${ctx.limits.maxParts} parts: raise getChunkSize.`);
     }
-    const key = newObjectKey(ctx.prefix, r.key);
+    // Stock Uppy's create carries no metadata: the hook may refuse or rename (its metadata is ignored here).
+    const { key } = await decideCreate(ctx, {
+      key: newObjectKey(ctx.prefix, r.key),
+      name: r.key,
+      size: r.size,
+      contentType: normalizeContentType(r.contentType ?? ''),
+      metadata: {},
+      multipart: true,
+      via: 'uppy',
+    });
     return json({ url: await selfUrl(ctx, 'create', key, { s: r.size, p }), key });
   }
   assertOwnKey(r.key, ctx.prefix);
@@ -190,6 +213,22 @@ export async function uppyS3(ctx: HandlerContext, t: UppyToken): Promise<Respons
       }
       const done = await ctx.store.complete({ key, uploadId, parts: requested, algorithm: 'NONE' });
       await ctx.quotas?.close(t.sub, key);
+      if (ctx.options.onUploadComplete) {
+        // Only when the app listens: one HeadObject, reported (this path never deletes: its layout was checked above).
+        const head = await ctx.store.headChecked(key, 'NONE').catch((err: unknown) => ({ error: err instanceof Error ? err.message : String(err) }));
+        const md5s = ctx.limits.uppyRequireMd5;
+        const outcome = verifyCompleted({ size, algorithm: 'NONE', partsEnforced: md5s, ...(md5s ? { partEtags: requested.map((p) => p.etag) } : {}), completed: done, head });
+        await notifyComplete(ctx, {
+          userId: t.sub,
+          key,
+          via: 'uppy',
+          uploadId,
+          size,
+          etag: done.etag || ('error' in head ? '' : head.etag),
+          ...('error' in head || !head.contentType ? {} : { contentType: head.contentType }),
+          verification: outcome.ok ? outcome.verification : { level: 'not-verifiable', checked: [], warning: `The stored object differs: ${outcome.differs.join('; ')}.` },
+        });
+      }
       const location = ctx.store.objectUrl(key);
       return xml(
         `<?xml version="1.0" encoding="UTF-8"?><CompleteMultipartUploadResult><Location>${escapeXml(location)}</Location><Bucket>${escapeXml(ctx.store.bucket)}</Bucket><Key>${escapeXml(key)}</Key><ETag>"${escapeXml(done.etag)}"</ETag></CompleteMultipartUploadResult>`,
@@ -198,6 +237,7 @@ export async function uppyS3(ctx: HandlerContext, t: UppyToken): Promise<Respons
     case 'abort': {
       await ctx.store.abort(key, t.up.u as string);
       await ctx.quotas?.close(t.sub, key);
+      await notifyAbort(ctx, { userId: t.sub, key, via: 'uppy', uploadId: t.up.u as string });
       return new Response(null, { status: 204 });
     }
   }
