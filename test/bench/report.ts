@@ -103,6 +103,7 @@ export function renderMarkdown(r: Report): string {
     out.push(`## ${s.title}`, '');
     if (s.status !== 'ok') out.push(`**${s.status}**: ${s.reason ?? ''}`, '');
     if (s.conditions) out.push(s.conditions, '');
+    if (s.id === 'links' && linkMatrix(s)) out.push('![link matrix](links.svg)', '', renderLinkPlot(s), '');
     if (s.figures.length > 0) {
       out.push('| figure | value | peer | peer value | ratio | target |', '| --- | --- | --- | --- | --- | --- |');
       for (const f of s.figures) {
@@ -134,6 +135,8 @@ export function renderChart(r: Report): string {
   type Row = { label: string; value?: number; kind: 'head' | 'ours' | 'peer' };
   const rows: Row[] = [];
   for (const s of r.sections) {
+    // The link matrix has its own chart (links.svg).
+    if (s.id === 'links') continue;
     const figs = s.figures.filter((f) => f.unit === 'MB/s' && f.value != null);
     if (figs.length === 0) continue;
     rows.push({ label: s.title, kind: 'head' });
@@ -180,4 +183,91 @@ export function writeReport(r: Report, dir: string): void {
   writeFileSync(path.join(dir, 'results.json'), `${JSON.stringify(r, null, 2)}\n`);
   writeFileSync(path.join(dir, 'RESULTS.md'), renderMarkdown(r));
   writeFileSync(path.join(dir, 'chart.svg'), renderChart(r));
+  const links = r.sections.find((s) => s.id === 'links');
+  if (links && linkMatrix(links)) writeFileSync(path.join(dir, 'links.svg'), renderLinkChart(links));
+}
+
+// ---- the link matrix (section `links`): one row per link, Chute and each peer as MB/s medians.
+
+interface LinkRow {
+  title: string;
+  rate: number;
+  values: { client: string; label: string; value: number | null }[];
+}
+
+const LINK_PEERS: [string, string][] = [
+  ['chute', 'Chute'],
+  ['stock-uppy', 'stock @uppy/aws-s3'],
+  ['aws', 'aws s3 cp'],
+  ['curl', 'curl -T'],
+];
+
+/** The matrix from a links section's raw record, or null when it has none. */
+export function linkMatrix(s: Section): LinkRow[] | null {
+  const links = s.extra?.links as { id: string; mbit: number; rttMs: number; rateMBps: number }[] | undefined;
+  const rates = s.extra?.ratesMBps as Record<string, number[]> | undefined;
+  if (!links || !rates) return null;
+  return links.map((l) => ({
+    title: `${l.mbit} Mbit/s × ${l.rttMs} ms`,
+    rate: l.rateMBps,
+    values: LINK_PEERS.map(([client, label]) => ({ client, label, value: median(rates[`${l.id}:${client}`] ?? []) })),
+  }));
+}
+
+/** A plot-style Markdown table: a bar per client scaled to the link rate (█ = 5% of it). */
+export function renderLinkPlot(s: Section): string {
+  const rows = linkMatrix(s) ?? [];
+  const bar = (v: number | null, rate: number) => {
+    if (v == null) return '—';
+    const n = Math.max(0, Math.min(20, Math.round((v / rate) * 20)));
+    return `\`${'█'.repeat(n)}${'·'.repeat(20 - n)}\` ${v.toFixed(1)} (${(v / rate).toFixed(2)}×)`;
+  };
+  const out = [
+    `| link (rate) | ${LINK_PEERS.map(([, l]) => l).join(' | ')} |`,
+    `| --- | ${LINK_PEERS.map(() => '---').join(' | ')} |`,
+  ];
+  for (const r of rows) out.push(`| ${r.title} (${r.rate.toFixed(2)} MB/s) | ${r.values.map((v) => bar(v.value, r.rate)).join(' | ')} |`);
+  out.push('', 'MB/s, medians; the bar is the share of the shaped link rate (each █ = 5%), the figure in brackets the same ratio.');
+  return out.join('\n');
+}
+
+/** links.svg: per link, one bar per client as a share of the link rate, with the MB/s figure. */
+export function renderLinkChart(s: Section): string {
+  const rows = linkMatrix(s) ?? [];
+  const width = 760;
+  const left = 170;
+  const barW = width - left - 150;
+  const rowH = 18;
+  const groupH = 24 + LINK_PEERS.length * rowH + 10;
+  const h = 50 + rows.length * groupH;
+  const colour: Record<string, string> = { chute: '#2b6cb0', 'stock-uppy': '#999', aws: '#bbb', curl: '#ddd' };
+  const xmlEsc = (x: string) => x.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${h}" font-family="sans-serif" font-size="11">`,
+    '<rect width="100%" height="100%" fill="#fff"/>',
+    '<text x="10" y="20" font-size="14" font-weight="bold">Upload over shaped links: MB/s and share of the link rate (medians, same run)</text>',
+  ];
+  // The 0.9× goal line and the link rate (1.0×) frame every group.
+  const x = (share: number) => left + Math.min(1.05, share) * barW;
+  rows.forEach((r, g) => {
+    const y0 = 40 + g * groupH;
+    parts.push(`<text x="10" y="${y0 + 14}" font-weight="bold">${xmlEsc(r.title)} — link ${r.rate.toFixed(2)} MB/s</text>`);
+    const top = y0 + 20;
+    const bottom = top + LINK_PEERS.length * rowH;
+    parts.push(
+      `<line x1="${x(1).toFixed(1)}" y1="${top}" x2="${x(1).toFixed(1)}" y2="${bottom}" stroke="#000" stroke-width="1"/>`,
+      `<line x1="${x(0.9).toFixed(1)}" y1="${top}" x2="${x(0.9).toFixed(1)}" y2="${bottom}" stroke="#c53030" stroke-dasharray="3,2"/>`,
+    );
+    r.values.forEach((v, i) => {
+      const y = top + i * rowH;
+      const share = v.value == null ? 0 : v.value / r.rate;
+      parts.push(
+        `<text x="${left - 6}" y="${y + 12}" text-anchor="end">${xmlEsc(v.label)}</text>`,
+        `<rect x="${left}" y="${y + 2}" width="${Math.max(1, x(share) - left).toFixed(1)}" height="${rowH - 5}" fill="${colour[v.client] ?? '#aaa'}"/>`,
+        `<text x="${(x(1.05) + 8).toFixed(1)}" y="${y + 12}">${v.value == null ? '—' : `${v.value.toFixed(1)} MB/s (${share.toFixed(2)}×)`}</text>`,
+      );
+    });
+  });
+  parts.push(`<text x="10" y="${h - 8}" fill="#555">black line: the shaped link rate (tbf); red dashes: the 0.9× goal. Reproduce: pnpm bench --links</text>`, '</svg>');
+  return `${parts.join('\n')}\n`;
 }

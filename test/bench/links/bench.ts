@@ -17,7 +17,8 @@ import { nodeEntry, repoRoot } from '../../reliability/lib/services.js';
 import { DEFAULT_TOKEN_SECRET } from '../../reliability/lib/signer-process.js';
 import { type Browser, launchChromium } from '../lib/browser.js';
 import { buildPages } from '../lib/build-pages.js';
-import { cpuDelta, cpuSnapshot } from '../lib/cpu.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import { cpuDelta, cpuGroup, cpuSnapshot } from '../lib/cpu.js';
 import { MiB, makeRandomFile, md5File } from '../lib/files.js';
 import { startStaticServer } from '../lib/static-server.js';
 import { createShapedNamespace, netnsUnavailable, type ShapedNamespace, type SpawnedInNs } from '../net/netns.js';
@@ -189,19 +190,22 @@ export async function benchLinks(ctx: BenchContext): Promise<Omit<Section, 'id' 
         ],
         { ready: /delay-proxy (ready)/, cwd: repoRoot },
       );
-      const names = new Map<number, string>([
+      const fixed = new Map<number, string>([
         [r2.pid, 'local-r2'],
         [signer.pid, 'signer'],
         [proxy.pid, 'delay proxy'],
       ]);
+      // Only this bench's Chromium counts as browser-side CPU: other suites may run their own
+      // Chromium on the same machine at the same time.
+      const names = () => ourChromium(fixed);
       try {
         // The link, proven: one stream straight to the store (shaped, no proxy), then through the proxy.
         const proofBytes = Math.min(size, Math.max(32 * MiB, Math.round((linkMBps(link) * 1e6 * 10) / MiB) * MiB));
         const proofFile = makeRandomFile(path.join(ctx.workDir, `link-proof-${proofBytes}.bin`), proofBytes);
         const tDirect = await curlPut(direct, proofFile, `proof/${link.id}/direct`);
-        const p0 = cpuSnapshot(names);
+        const p0 = cpuSnapshot(names());
         const tProxy = await curlPut(viaProxy, proofFile, `proof/${link.id}/proxy`);
-        const proxyCpu = cpuDelta(p0, cpuSnapshot(names)).get('delay proxy') ?? 0;
+        const proxyCpu = cpuDelta(p0, cpuSnapshot(names())).get('delay proxy') ?? 0;
         const rtt = await measureRtt(`http://${storeHost}:${STORE_PROXY_PORT}/`);
         proof.set(link.id, {
           direct: proofBytes / 1e6 / (tDirect / 1000),
@@ -227,7 +231,7 @@ export async function benchLinks(ctx: BenchContext): Promise<Omit<Section, 'id' 
           for (const client of order) {
             const key = `links/${link.id}/${client}-${seq++}`;
             try {
-              const before = cpuSnapshot(names);
+              const before = cpuSnapshot(names());
               let after: ReturnType<typeof cpuSnapshot> | undefined;
               let ms: number;
               let storedKey = key;
@@ -236,14 +240,14 @@ export async function benchLinks(ctx: BenchContext): Promise<Omit<Section, 'id' 
               else {
                 if (!pages.includes(client)) throw new Error(`${client} page missing`);
                 const r = await runPage(browser, `${web.url}/${client}.html`, file, client === 'chute' ? { signerUrl, token: TOKEN, timeline: verbose, ...(engineJson ? { engine: engineJson } : {}) } : { signerUrl, token: TOKEN, defaults: true }, () => {
-                  after = cpuSnapshot(names);
+                  after = cpuSnapshot(names());
                 });
                 ms = r.ms;
                 storedKey = r.key;
                 if (verbose && r.detail?.timeline) for (const t of r.detail.timeline as unknown[]) log(`  ${JSON.stringify(t)}`);
                 if (client === 'chute' && r.detail?.verifiedBy !== 'CRC64NVME') throw new Error(`chute: verified by ${String(r.detail?.verifiedBy)}, not CRC64NVME`);
               }
-              const groups = cpuDelta(before, after ?? cpuSnapshot(names));
+              const groups = cpuDelta(before, after ?? cpuSnapshot(names()));
               const perGroup = cpu.get(`${link.id}:${client}`) ?? new Map<string, number[]>();
               for (const [g, v] of groups) perGroup.set(g, [...(perGroup.get(g) ?? []), v / (size / 1e6)]);
               cpu.set(`${link.id}:${client}`, perGroup);
@@ -426,6 +430,37 @@ export async function benchLinks(ctx: BenchContext): Promise<Omit<Section, 'id' 
       }
     }
   }
+}
+
+/** `fixed` plus every process of the Chromium this process launched (its tree), named by type;
+ * any other Chromium on the machine is grouped apart as 'foreign chromium'. */
+function ourChromium(fixed: Map<number, string>): Map<number, string> {
+  const names = new Map(fixed);
+  const parent = new Map<number, number>();
+  const info = new Map<number, { comm: string; cmdline: string }>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      const comm = stat.slice(stat.indexOf('(') + 1, close);
+      parent.set(Number(d), Number(stat.slice(close + 2).split(' ')[1]));
+      if (comm.startsWith('chrom')) info.set(Number(d), { comm, cmdline: readFileSync(`/proc/${d}/cmdline`, 'utf8').replaceAll('\0', ' ') });
+    } catch {
+      // gone
+    }
+  }
+  const ours = (pid: number): boolean => {
+    for (let p = pid, hops = 0; p > 1 && hops < 16; hops++) {
+      const pp = parent.get(p);
+      if (pp === process.pid) return true;
+      if (pp === undefined) return false;
+      p = pp;
+    }
+    return false;
+  };
+  for (const [pid, { comm, cmdline }] of info) names.set(pid, ours(pid) ? cpuGroup(pid, cmdline, comm, new Map()) : 'foreign chromium');
+  return names;
 }
 
 function sumBrowser(groups: Map<string, number>): number {
