@@ -1,11 +1,12 @@
 import type { Verification } from '@chute/protocol';
-import type { UploadRecord } from '@chute/uploader';
+import { handlesFromDrop, pickFiles, supportsFileHandles } from '@chute/uploader';
 import type { ChuteBody } from '@chute/uploader/uppy';
 import type { Body, Meta, Uppy } from '@uppy/core';
 import { useUppyEvent } from '@uppy/react';
 import Dashboard from '@uppy/react/dashboard';
-import { type ChuteFileView, useChuteFiles, useResumableUploads } from './hooks.js';
-import { type ChuteUppyOptions, useChuteUppy } from './use-chute-uppy.js';
+import type { DragEvent, MouseEvent } from 'react';
+import { type ChuteFileView, type PendingView, useChuteFiles, usePendingUploads } from './hooks.js';
+import { type ChuteUppyOptions, chutePluginOf, useChuteUppy } from './use-chute-uppy.js';
 
 export interface ChuteUploaderProps {
   /** Base URL of the Chute signer; `''` for the page's origin. */
@@ -25,7 +26,9 @@ export interface ChuteUploaderProps {
 
 /**
  * Drag-and-drop uploader: Uppy's Dashboard (progress, ETA, pause/resume/retry) driven by the
- * Chute engine, a per-file "verified" line, and a prompt to re-select interrupted uploads.
+ * Chute engine, a per-file "verified" line, and an "Interrupted uploads" panel. Where the browser
+ * has the File System Access API (Chromium), files picked with "browse" or dropped keep their
+ * handle, so an upload interrupted by a crash, a closed browser or a reload resumes with one click.
  * Apps import the CSS: `@uppy/core/css/style.min.css` and `@uppy/dashboard/css/style.min.css`.
  */
 export function ChuteUploader(props: ChuteUploaderProps) {
@@ -44,9 +47,30 @@ function ChuteUploaderView(props: ChuteUploaderProps & { uppy: Uppy<Meta, Body> 
   useUppyEvent(uppy, 'upload-success', (file, response) => {
     if (file && onUploaded) onUploaded({ id: file.id, name: file.name ?? '' }, response.body as unknown as ChuteBody);
   });
+  // A drop: its items give handles only during the event itself (Dashboard adds the files).
+  const onDropCapture = (e: DragEvent<HTMLDivElement>) => {
+    if (supportsFileHandles()) void chutePluginOf(uppy).rememberHandles(handlesFromDrop(e.dataTransfer));
+  };
+  // "browse": Chute's picker (showOpenFilePicker) instead of the input, so the files keep handles.
+  const onClickCapture = (e: MouseEvent<HTMLDivElement>) => {
+    if (!supportsFileHandles() || !(e.target as Element).closest?.('.uppy-Dashboard-browse')) return;
+    e.preventDefault();
+    e.stopPropagation();
+    void pickFiles({ multiple: true }).then(async (picked) => {
+      const plugin = chutePluginOf(uppy);
+      for (const { file, handle } of picked ?? []) {
+        if (handle) await plugin.rememberHandles([handle]);
+        try {
+          uppy.addFile({ name: file.name, type: file.type, data: file, source: 'Chute' });
+        } catch {
+          // refused by a restriction or a duplicate: Uppy tells the user
+        }
+      }
+    });
+  };
   return (
-    <div className="chute-uploader">
-      <RestorePrompt uppy={uppy} />
+    <div className="chute-uploader" onDropCapture={onDropCapture} onClickCapture={onClickCapture}>
+      <InterruptedUploads uppy={uppy} />
       <Dashboard
         uppy={uppy}
         proudlyDisplayPoweredByUppy={false}
@@ -146,26 +170,83 @@ function formatSize(bytes: number): string {
   return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
 }
 
-/** After a reload, lists the uploads that can resume once the same file is selected again. */
-export function RestorePrompt({ uppy }: { uppy: Uppy<Meta, Body> }) {
-  const { records, discard } = useResumableUploads(uppy);
-  if (records.length === 0) return null;
+function formatAge(ms: number): string {
+  const min = Math.round(ms / 60_000);
+  if (min < 1) return 'just now';
+  if (min < 60) return `${min} min ago`;
+  const h = Math.round(min / 60);
+  if (h < 48) return `${h} h ago`;
+  return `${Math.round(h / 24)} days ago`;
+}
+
+/**
+ * Uploads interrupted on this device (a crash, a closed browser, a reload) or running in another
+ * tab: name, size, % done, age, and Resume (from the kept file handle: asks once for permission to
+ * read the file) / Discard (aborts the multipart upload). Where the browser cannot keep file
+ * handles, it says to select the same file again.
+ */
+export function InterruptedUploads({ uppy }: { uppy: Uppy<Meta, Body> }) {
+  const { rows, handlesSupported, resume, restart, discard } = usePendingUploads(uppy);
+  if (rows.length === 0) return null;
+  const reselect = rows.some((r) => !r.upload.hasHandle);
   return (
-    <div className="chute-restore" role="status">
-      <p>
-        {records.length === 1 ? 'An upload was interrupted.' : `${records.length} uploads were interrupted.`} Select the same
-        {records.length === 1 ? ' file' : ' files'} again to resume; parts already stored are checked and kept.
-      </p>
+    <section className="chute-restore" aria-label="Interrupted uploads">
+      <h2 className="chute-restore__title">Interrupted uploads</h2>
       <ul>
-        {records.map((r: UploadRecord) => (
-          <li key={r.fingerprint} data-restore-name={r.name}>
-            {r.name} ({formatSize(r.size)}){' '}
-            <button type="button" onClick={() => void discard(r)}>
-              Discard
-            </button>
-          </li>
+        {rows.map((row) => (
+          <PendingLine key={row.upload.id} row={row} resume={resume} restart={restart} discard={discard} />
         ))}
       </ul>
-    </div>
+      {reselect && (
+        <p className="chute-restore__note">
+          {handlesSupported
+            ? 'Select the same file again to resume it; parts already stored are checked and kept.'
+            : 'This browser cannot reopen files by itself (no File System Access API): select the same file again to resume it; parts already stored are checked and kept.'}
+        </p>
+      )}
+    </section>
   );
 }
+
+function PendingLine(props: { row: PendingView; resume: (id: string) => void; restart: (id: string) => void; discard: (id: string) => void }) {
+  const { row } = props;
+  const p = row.upload;
+  const elsewhere = p.activeIn === 'other-tab';
+  const changed = row.problem?.code === 'file_changed' || row.problem?.code === 'token_expired';
+  const state = elsewhere ? 'other-tab' : changed ? 'changed' : 'interrupted';
+  return (
+    <li className={`chute-restore__item chute-restore__item--${state}`} data-restore-name={p.name} data-restore-id={p.id} data-state={state}>
+      <span className="chute-restore__name">{p.name}</span>{' '}
+      <span className="chute-restore__meta">
+        {formatSize(p.size)} · {row.percent}% done · {elsewhere ? 'uploading in another tab' : formatAge(p.ageMs)}
+      </span>
+      <progress className="chute-restore__bar" max={100} value={row.percent} aria-label={`${p.name}: ${row.percent}% done`} />
+      {!elsewhere && (
+        <span className="chute-restore__actions">
+          {changed ? (
+            <button type="button" disabled={row.busy} onClick={() => props.restart(p.id)}>
+              Start over
+            </button>
+          ) : p.hasHandle ? (
+            <button type="button" disabled={row.busy} onClick={() => props.resume(p.id)}>
+              Resume
+            </button>
+          ) : (
+            <span className="chute-restore__hint">select it again to resume</span>
+          )}{' '}
+          <button type="button" disabled={row.busy} onClick={() => props.discard(p.id)}>
+            Discard
+          </button>
+        </span>
+      )}
+      {row.problem && (
+        <span className="chute-restore__problem" role="alert" data-code={row.problem.code}>
+          {row.problem.message}
+        </span>
+      )}
+    </li>
+  );
+}
+
+/** @deprecated the panel is `InterruptedUploads` (kept-handle resume, other tabs); this name stays for existing apps. */
+export const RestorePrompt = InterruptedUploads;

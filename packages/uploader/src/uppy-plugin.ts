@@ -13,6 +13,9 @@ import {
 } from '@uppy/core';
 import { ChuteEngine, type ChuteEngineOptions } from './engine.js';
 import { isAbortLike, UploaderError } from './errors.js';
+import type { FileHandleLike } from './handles.js';
+import type { ResumeOptions } from './pending.js';
+import type { UploadRecord } from './record-store.js';
 import type { UploadStatus } from './types.js';
 import type { Upload } from './upload.js';
 
@@ -56,6 +59,9 @@ export class ChuteUppyPlugin<M extends Meta, B extends Body> extends BasePlugin<
   readonly #active = new Map<string, Upload>();
   /** Failed uploads keep their multipart upload for a retry; removing the file aborts it. */
   readonly #failed = new Map<string, Upload>();
+  /** File handles from Chute's picker or a drop, by name|size|lastModified, until the file uploads. */
+  readonly #handles = new Map<string, { handle: FileHandleLike; resumeOf?: UploadRecord | undefined; waitForOtherTab?: boolean }>();
+  readonly #handlesPending = new Set<Promise<unknown>>();
 
   constructor(uppy: Uppy<M, B>, opts: ChutePluginOptions) {
     super(uppy, opts);
@@ -89,6 +95,48 @@ export class ChuteUppyPlugin<M extends Meta, B extends Body> extends BasePlugin<
     // Pause (not cancel): the multipart uploads stay resumable after the plugin goes away.
     for (const upload of this.#active.values()) upload.pause();
     this.#active.clear();
+  }
+
+  /**
+   * Keeps a file's `FileSystemFileHandle` (from `pickFiles()` or `handlesFromDrop()`): when that
+   * file uploads, the handle is stored with its resume record, so a later visit resumes it
+   * without re-selecting. Pass a promise to cover handles still being resolved (a drop).
+   */
+  rememberHandles(handles: FileHandleLike[] | Promise<FileHandleLike[]>): Promise<void> {
+    const done = Promise.resolve(handles).then(async (list) => {
+      for (const handle of list) {
+        const file = await handle.getFile().catch(() => undefined);
+        if (file) this.#handles.set(fileKey(file), { handle });
+      }
+    });
+    const tracked = done.catch(() => undefined);
+    this.#handlesPending.add(tracked);
+    void tracked.finally(() => this.#handlesPending.delete(tracked));
+    return tracked;
+  }
+
+  /**
+   * Continues an interrupted upload from its kept handle (`engine.pending()` ids): reads the file
+   * again (asking for permission once), adds it to Uppy — a Golden Retriever ghost becomes the
+   * file again — and uploads it, keeping the parts the bucket holds after checking them.
+   * Fails `file_changed` when the file differs; `restart: true` then aborts the old upload and
+   * sends the file as it is now. Resolves with the Uppy file id once the upload started.
+   */
+  async resumePending(id: string, options: ResumeOptions = {}): Promise<string> {
+    const { file, handle, record } = await this.engine.fileOf(id, {
+      ...(options.requestPermission === false ? { requestPermission: false } : {}),
+      ...(options.restart ? { allowChanged: true } : {}),
+    });
+    if (options.restart) await this.engine.discard(record);
+    this.#handles.set(fileKey(file), {
+      handle,
+      ...(options.restart ? {} : { resumeOf: record }),
+      ...(options.waitForOtherTab ? { waitForOtherTab: true } : {}),
+    });
+    const existing = this.uppy.getFiles().find((f) => !f.isGhost && f.data instanceof Blob && f.name === file.name && f.size === file.size);
+    const fileId = existing?.id ?? this.uppy.addFile({ name: file.name, type: file.type, data: file, source: this.id });
+    void this.uppy.retryUpload(fileId);
+    return fileId;
   }
 
   /** The Chute state of one file (undefined before it starts). */
@@ -125,7 +173,15 @@ export class ChuteUppyPlugin<M extends Meta, B extends Body> extends BasePlugin<
     // `slice` keeps the File's bytes lazily but loses its name/date: restore them for the fingerprint.
     const source = blob instanceof File ? blob : named;
     const metadata = this.#metadataOf(file);
-    const upload = this.engine.add(source, { id: file.id, ...(metadata ? { metadata } : {}) });
+    if (this.#handlesPending.size) await Promise.all([...this.#handlesPending]);
+    const kept = this.#handles.get(fileKey(source));
+    const upload = this.engine.add(source, {
+      id: file.id,
+      ...(metadata ? { metadata } : {}),
+      ...(kept?.handle ? { handle: kept.handle } : {}),
+      ...(kept?.resumeOf ? { resumeOf: kept.resumeOf } : {}),
+      ...(kept?.waitForOtherTab ? { waitForOtherTab: true } : {}),
+    });
     this.#active.get(file.id)?.pause();
     this.#active.set(file.id, upload);
     this.#failed.delete(file.id);
@@ -200,3 +256,5 @@ export class ChuteUppyPlugin<M extends Meta, B extends Body> extends BasePlugin<
     return out;
   }
 }
+
+const fileKey = (f: { name: string; size: number; lastModified?: number }) => `${f.name}|${f.size}|${f.lastModified ?? 0}`;

@@ -6,6 +6,7 @@ import Uppy, { type Body, type Meta } from '@uppy/core';
 import { expect, test } from 'vitest';
 import { ChuteEngine } from '../src/engine.js';
 import { MemoryRecordStore } from '../src/record-store.js';
+import { TransportError } from '../src/transport.js';
 import { type ChuteBody, ChuteUppyPlugin } from '../src/uppy-plugin.js';
 import { FakeBackend, NodeHasher } from './fakes.js';
 
@@ -120,4 +121,28 @@ test('retry after a failure resumes from the bucket: stored parts are verified a
   const plugin = uppy.getPlugin('Chute') as ChuteUppyPlugin<Meta, Body>;
   expect(plugin.fileState(id)).toMatchObject({ status: 'verified', keptParts: 2, sentParts: 2 });
   expect(sha(backend.objects.get('u/r.bin') as Uint8Array)).toBe(sha(bytes));
+});
+
+test('rememberHandles keeps a picked file handle with its record; resumePending continues it through Uppy', async () => {
+  const { backend, engine, uppy } = setup(1);
+  const bytes = randomBytes(16 * MiB);
+  const file = new File([bytes], 'kept.bin', { type: 'application/octet-stream', lastModified: 1_700_000_000_000 });
+  const handle = { kind: 'file' as const, name: 'kept.bin', getFile: async () => file, queryPermission: async () => 'granted' as const };
+  const plugin = uppy.getPlugin('Chute') as ChuteUppyPlugin<Meta, Body>;
+  await plugin.rememberHandles([handle]);
+  const id = uppy.addFile({ name: 'kept.bin', type: 'application/octet-stream', data: file });
+  backend.failNext.push(
+    () => undefined,
+    (req) => (req.url.includes('/2?') ? new TransportError({ kind: 'http', status: 400, code: 'InvalidArgument' }) : undefined),
+  );
+  await uppy.upload();
+  expect(plugin.fileState(id)?.status).toBe('failed');
+  const [p] = await engine.pending();
+  expect(p).toMatchObject({ name: 'kept.bin', hasHandle: true, partsDone: 1 });
+  const done = new Promise<ChuteBody>((resolve) => uppy.on('upload-success', (_f, res) => resolve(res.body as unknown as ChuteBody)));
+  expect(await plugin.resumePending(p?.id as string)).toBe(id); // the file already in Uppy is retried
+  const body = await done;
+  expect(sha(backend.objects.get(body.key) as Uint8Array)).toBe(sha(bytes));
+  expect(plugin.fileState(id)?.keptParts).toBe(1);
+  expect(await engine.pending()).toEqual([]);
 });
