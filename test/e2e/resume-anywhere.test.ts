@@ -8,7 +8,7 @@ import type { Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildHarnessPage } from './lib/build.js';
 import { MiB } from './lib/files.js';
-import { type KillableBrowser, launchKillable, tempProfile } from './lib/killable-browser.js';
+import { type KillableBrowser, launchKillable, settled, tempProfile } from './lib/killable-browser.js';
 import { type Stack, startStack } from './lib/stack.js';
 import { rmSync } from 'node:fs';
 
@@ -118,10 +118,8 @@ describe('resume anywhere (Chromium, SIGKILL, same profile)', () => {
     await expect.poll(() => stack.uploadedParts('big.bin'), { timeout: 60_000, interval: 50 }).toBeGreaterThanOrEqual(20);
     const tKill = Date.now();
     await b.kill();
-    // Bytes the proxy had already taken from the browser still reach the bucket (like a network
-    // buffer): count the stored parts once that has drained.
-    await new Promise((r) => setTimeout(r, 1500));
-    const storedAtKill = await stack.uploadedParts('big.bin');
+    // Bytes already handed to the kernel still reach the bucket: count once that has drained.
+    const storedAtKill = await settled(() => stack.uploadedParts('big.bin'));
     const sentBefore = new Set(before);
     expect(sentBefore.size).toBeGreaterThanOrEqual(storedAtKill); // every stored part was seen leaving
 

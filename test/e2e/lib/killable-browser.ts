@@ -91,3 +91,22 @@ export async function launchKillable(profileDir: string): Promise<KillableBrowse
     },
   };
 }
+
+/**
+ * After a kill, bytes the browser had already handed to the kernel still reach the bucket (through
+ * the throttling proxy, like a network buffer): read `count` until it stays the same for `quietMs`.
+ */
+export async function settled(count: () => Promise<number>, quietMs = 1000, maxMs = 10_000): Promise<number> {
+  const until = Date.now() + maxMs;
+  let last = await count();
+  let since = Date.now();
+  while (Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 200));
+    const now = await count();
+    if (now !== last) {
+      last = now;
+      since = Date.now();
+    } else if (Date.now() - since >= quietMs) break;
+  }
+  return last;
+}
