@@ -39,7 +39,7 @@ export async function startWorker(o: { vars: Record<string, string>; assetsDir?:
     compatibilityFlags: ['nodejs_compat'],
     bindings: o.vars,
     ...(o.durableLimits === false ? {} : { durableObjects: { LIMITS: { className: 'ChuteLimits', useSQLite: true } } }),
-    ...(o.assetsDir ? { assets: { directory: o.assetsDir, binding: 'ASSETS' } } : {}),
+    ...(o.assetsDir ? { assets: { directory: o.assetsDir, binding: 'ASSETS', routerConfig: { has_user_worker: true } } } : {}),
     host: '127.0.0.1',
     port: o.port ?? 0,
   });

@@ -45,8 +45,9 @@ export interface StackOptions {
    * Who signs and serves the page: the signer's Express adapter (lib/serve.ts, the default) or the
    * real `chute-server` CLI (apps/server, from source) in bucket mode with AUTH_MODE=open and
    * STATIC_DIR. chute-server takes `limits.urlTtlSeconds` and `limits.allowedContentTypes` only.
+   * `worker`: apps/worker under workerd (miniflare), the page from its ASSETS binding, same limits.
    */
-  signer?: 'express' | 'chute-server';
+  signer?: 'express' | 'chute-server' | 'worker';
 }
 
 export interface ExternalStore {
@@ -119,7 +120,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     tokenSecret: TOKEN_SECRET,
     ...(options.limits ? { limits: options.limits } : {}),
   };
-  const spawnSigner = options.signer === 'chute-server' ? spawnChuteServer : spawnServer;
+  const spawnSigner = options.signer === 'chute-server' ? spawnChuteServer : options.signer === 'worker' ? spawnWorker : spawnServer;
   let server = await spawnSigner({ ...serveConfig, port: 0 });
   const port = server.port;
   const origin = `http://127.0.0.1:${port}`;
@@ -253,4 +254,29 @@ async function spawnChuteServer(config: ServeConfig): Promise<{ port: number; ki
   cli.proc.stdout?.on('data', forward);
   cli.proc.stderr?.on('data', forward);
   return { port: Number(new URL(cli.url).port), kill: async () => void (await cli.stop('SIGKILL')) };
+}
+
+/** apps/worker under workerd (miniflare) with the same settings as spawnChuteServer; the page from ASSETS. */
+async function spawnWorker(config: ServeConfig): Promise<{ port: number; kill(): Promise<void> }> {
+  const { urlTtlSeconds, allowedContentTypes, ...rest } = config.limits ?? {};
+  if (Object.keys(rest).length) throw new Error(`startStack: the worker takes no limits ${Object.keys(rest).join(', ')} here`);
+  // Loaded only here: miniflare stays out of the other browser tests.
+  const { startWorker } = await import('../../../apps/worker/test/start.js');
+  const w = await startWorker({
+    port: config.port,
+    assetsDir: config.staticDir,
+    vars: {
+      S3_ENDPOINT: config.storeEndpoint,
+      S3_REGION: config.region,
+      S3_BUCKET: config.bucket,
+      S3_ACCESS_KEY_ID: config.credentials.accessKeyId,
+      S3_SECRET_ACCESS_KEY: config.credentials.secretAccessKey,
+      S3_FORCE_PATH_STYLE: 'true',
+      TOKEN_SECRETS: config.tokenSecret,
+      AUTH_MODE: 'open',
+      ...(urlTtlSeconds !== undefined ? { URL_TTL_SECONDS: String(urlTtlSeconds) } : {}),
+      ...(allowedContentTypes ? { ALLOWED_CONTENT_TYPES: allowedContentTypes.join(',') } : {}),
+    },
+  });
+  return { port: w.port, kill: () => w.close() };
 }

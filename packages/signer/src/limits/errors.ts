@@ -6,7 +6,7 @@ export async function guarded<T>(work: Promise<T>): Promise<T> {
     return await work;
   } catch (err) {
     if (err instanceof ChuteError) throw err;
-    throw new ChuteError('limits_unavailable', 'The limits store (Redis) could not be reached; retry shortly.', { cause: err });
+    throw new ChuteError('limits_unavailable', 'The limits store (Redis, or the Worker\u2019s Durable Object) could not be reached; retry shortly.', { cause: err });
   }
 }
 
