@@ -15,7 +15,7 @@ type Json = any;
 // chute-server (Express, Node) and the Worker under workerd (miniflare), both on one local-r2.
 // Every test runs against both; `same answers` compares them byte for byte.
 const BUCKET = 'worker-api';
-const TOKENS = { alice: 'alice-token-0123456789', bob: 'bob-token-0123456789ab', carol: 'carol-token-0123456789' };
+const TOKENS = { alice: 'alice-token-0123456789', bob: 'bob-token-0123456789ab', carol: 'carol-token-0123456789', dave: 'dave-token-0123456789ab' };
 const ORIGIN = 'https://app.example.com';
 let dir: string;
 let r2: LocalR2;
@@ -38,6 +38,9 @@ beforeAll(async () => {
     CORS_ORIGINS: ORIGIN,
     MAX_OPEN_UPLOADS: '2',
     MULTIPART_THRESHOLD: String(8 * 2 ** 20),
+    // 150 points per user (300 per IP) in a window far longer than the suite.
+    RATE_LIMIT_CAPACITY: '150',
+    RATE_LIMIT_PER_SECOND: '0.01',
   };
   [server, worker] = await Promise.all([startCli({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', ...vars }), startWorker({ vars })]);
   targets['chute-server'].url = server.url;
@@ -124,6 +127,39 @@ describe.each(Object.keys(targets) as (keyof typeof targets)[])('%s', (name) => 
     expect((await fetch(s.body.url, { method: 'PUT', headers: s.body.headers, body: file })).status).toBe(200);
     const missing = await call(base(), 'alice', 'POST', '/api/uppy/sign', { method: 'PUT', key: 'u.png' });
     expect(missing.body.error.code).toBe('content_length_required');
+  });
+
+  test('stock @uppy/aws-s3 multipart: create, parts and complete through the signer\u2019s self-URLs', async () => {
+    const file = new Uint8Array(randomBytes(5 * 2 ** 20 + 9));
+    const created = await call(base(), 'alice', 'POST', '/api/uppy/sign', { method: 'POST', key: 'm.bin', contentType: 'application/octet-stream', size: file.length, partSize: 5 * 2 ** 20 });
+    // The self-URL is on the host that answered (Worker or chute-server), signed into its token.
+    expect(created.body.url.startsWith(`${base()}/api/uppy/s3/create?t=`)).toBe(true);
+    const init = await fetch(created.body.url, { method: 'POST', headers: { 'content-type': 'application/octet-stream' } });
+    const uploadId = /<UploadId>([^<]+)<\/UploadId>/.exec(await init.text())?.[1] as string;
+    expect(uploadId).toMatch(/^chute1\./);
+    const etags: string[] = [];
+    for (const [n, slice] of [file.subarray(0, 5 * 2 ** 20), file.subarray(5 * 2 ** 20)].entries()) {
+      const s = await call(base(), 'alice', 'POST', '/api/uppy/sign', { method: 'PUT', key: created.body.key, uploadId, partNumber: n + 1, contentLength: slice.length });
+      const put = await fetch(s.body.url, { method: 'PUT', headers: s.body.headers ?? {}, body: slice });
+      etags.push(put.headers.get('etag') as string);
+    }
+    const list = await call(base(), 'alice', 'POST', '/api/uppy/sign', { method: 'GET', key: created.body.key, uploadId });
+    expect(await (await fetch(list.body.url)).text()).toContain('<PartNumber>2</PartNumber>');
+    const comp = await call(base(), 'alice', 'POST', '/api/uppy/sign', { method: 'POST', key: created.body.key, uploadId });
+    const xml = `<CompleteMultipartUpload>${etags.map((e, i) => `<Part><PartNumber>${i + 1}</PartNumber><ETag>${e}</ETag></Part>`).join('')}</CompleteMultipartUpload>`;
+    const done = await fetch(comp.body.url, { method: 'POST', body: xml });
+    expect([done.status, await done.text()]).toEqual([200, expect.stringContaining(`<Key>${created.body.key}</Key>`)]);
+    const d = await call(base(), 'alice', 'POST', '/api/downloads', { key: created.body.key });
+    expect(sha(new Uint8Array(await (await fetch(d.body.request.url)).arrayBuffer()))).toBe(sha(file));
+  });
+
+  test('rate limit: 150 points per user, then 429 with Retry-After (on the Worker: counted in the Durable Object)', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 151; i++) statuses.push((await call(base(), 'dave', 'GET', '/api/uploads?limit=1')).status);
+    expect(statuses.slice(0, 150).every((s) => s === 200)).toBe(true);
+    const last = await call(base(), 'dave', 'GET', '/api/uploads?limit=1');
+    expect([last.status, last.body.error.code]).toEqual([429, 'rate_limited']);
+    expect(Number(last.headers.get('retry-after'))).toBeGreaterThan(0);
   });
 
   test('quota: MAX_OPEN_UPLOADS=2 per user (on the Worker: counted in the LIMITS Durable Object)', async () => {
