@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { type LocalR2, startLocalR2 } from '@chute/local-r2';
 import { verifyWebhook, WebhookVerificationError } from '@chute/signer/webhooks';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -172,12 +172,25 @@ describe('chute-server webhooks', () => {
     const uploads = await Promise.all(
       [0, 1, 2].map((i) => uploadThroughApi(s.url, new Uint8Array(randomBytes(5 * MiB + i)), { token: TOKEN, multipart: true, partSize: 5 * MiB, name: `k${i}.bin` })),
     );
-    // Complete answered: the events are in the outbox, none delivered (the receiver says 503).
+    // A single PUT signed now, sent while no signer runs: the durable watch finds it after the restarts.
+    const small = new Uint8Array(randomBytes(2000));
+    const auth = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
+    const single = (await (await fetch(`${s.url}/api/uploads`, { method: 'POST', headers: auth, body: JSON.stringify({ name: 'late.bin', size: small.length, md5: createHash('md5').update(small).digest('base64') }) })).json()) as Json;
+    // Complete answered: the events are in the outbox, none delivered (the receiver says 503)…
     await receiver.until(() => receiver.raw.length >= 3);
     expect(receiver.events.size).toBe(0);
+    // …then the receiver goes away entirely (connections refused) and the signer is killed.
+    const port = Number(new URL(receiver.url).port);
+    await receiver.stop();
+    await new Promise((r) => setTimeout(r, 500));
     expect(await s.stop('SIGKILL')).toBe(null);
-    // A receiver that records the event and then hangs while the signer is killed: the signer
-    // never learns it was delivered and sends it again; the receiver's dedupe keeps one.
+    expect((await fetch(single.request.url, { method: 'PUT', headers: single.request.headers, body: small })).status).toBe(200);
+    s = await server(receiver, outbox);
+    await new Promise((r) => setTimeout(r, 500)); // a restarted signer retrying into refused connections
+    expect(await s.stop('SIGKILL')).toBe(null);
+    // A receiver back on its port that records the event and then hangs while the signer is
+    // killed: the signer never learns it was delivered and sends it again; the dedupe keeps one.
+    await receiver.start(port);
     down = false;
     receiver.hangMs = 3000;
     let hung = 0;
@@ -192,15 +205,16 @@ describe('chute-server webhooks', () => {
     expect(await s.stop('SIGKILL')).toBe(null);
     receiver.answer = () => 200;
     s = await server(receiver, outbox);
-    await receiver.until(() => receiver.events.size === 3);
-    expect(new Set([...receiver.events.values()].map((e) => e.key))).toEqual(new Set(uploads.map((u) => u.done.key)));
+    await receiver.until(() => receiver.events.size === 4);
+    expect(new Set([...receiver.events.values()].map((e) => e.key))).toEqual(new Set([...uploads.map((u) => u.done.key), single.key]));
+    expect([...receiver.events.values()].find((e) => e.key === single.key)).toMatchObject({ type: 'upload.completed', size: 2000, verification: { level: 'full-object-checksum' } });
     const ids = receiver.raw.filter((d) => receiver.events.has(d.id)).map((d) => d.id);
     // At least once per id, and the raw count shows the redelivery the dedupe absorbed.
-    expect(new Set(ids).size).toBe(3);
+    expect(new Set(ids).size).toBe(4);
     const afterDown = receiver.raw.filter((d) => d.id === hungId).length;
     expect(afterDown).toBeGreaterThanOrEqual(2); // recorded-then-killed, then the redelivery
     await new Promise((r) => setTimeout(r, 300));
-    expect(receiver.events.size).toBe(3);
+    expect(receiver.events.size).toBe(4);
     await s.stop();
     await receiver.stop();
   });
