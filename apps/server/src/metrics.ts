@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import { hostMatcher, hostName, hostRefusal, type ResponseInfo } from '@chute/signer';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { directLoopback, sendJsonError } from './guards.js';
 
 /** Prometheus metrics of one server (its own registry, so several servers can live in one process). */
@@ -30,6 +30,13 @@ export function createMetrics() {
   });
   return {
     registry,
+    /** The webhook outbox's gauges and delivery counter (only when WEBHOOK_URL is set). */
+    webhooks(outbox: { pending(): number; failed(): number }) {
+      const attempts = new Counter({ name: 'chute_webhook_attempts_total', help: 'Webhook delivery attempts by outcome (delivered, retry, given_up).', labelNames: ['outcome'] as const, registers: [registry] });
+      new Gauge({ name: 'chute_webhook_pending', help: 'Events in the outbox not delivered yet.', registers: [registry], collect() { this.set(outbox.pending()); } });
+      new Gauge({ name: 'chute_webhook_failed', help: 'Events given up on after WEBHOOK_MAX_ATTEMPTS.', registers: [registry], collect() { this.set(outbox.failed()); } });
+      return (outcome: 'delivered' | 'retry' | 'given_up') => attempts.inc({ outcome });
+    },
     record(info: ResponseInfo) {
       requests.inc({ method: info.method, route: info.route, status: String(info.status) });
       latency.observe({ method: info.method, route: info.route }, info.durationMs / 1000);

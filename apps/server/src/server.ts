@@ -185,7 +185,9 @@ export async function startServer(config: ServerConfig, options: { logDestinatio
       retryMaxMs: env.WEBHOOK_RETRY_MAX_MS,
       logger,
       store: signer.store,
+      onAttempt: (outcome) => countAttempt?.(outcome),
     });
+    const countAttempt = metrics.webhooks(webhooks);
     webhooks.start();
     logger.info({ webhookUrl: env.WEBHOOK_URL, outbox: path, pending: webhooks.pending() }, 'webhooks: delivering upload events');
   }

@@ -27,7 +27,13 @@ export interface WebhookOptions {
   logger: Logger;
   store: Store;
   now?: () => number;
+  /** Each delivery attempt's outcome (metrics). */
+  onAttempt?(outcome: 'delivered' | 'retry' | 'given_up'): void;
 }
+
+/** Delivered events stay this long (a re-enqueued id is then still one event), then are removed. */
+const KEEP_DELIVERED_MS = 7 * 86_400_000;
+const PRUNE_EVERY_MS = 3_600_000;
 
 interface Row {
   id: string;
@@ -97,6 +103,13 @@ export class WebhookOutbox {
     return (this.#db.prepare('SELECT count(*) AS n FROM events WHERE delivered_at IS NULL AND failed_at IS NULL').get() as { n: number }).n;
   }
 
+  /** Events given up on after WEBHOOK_MAX_ATTEMPTS (kept, with their last error). */
+  failed(): number {
+    return (this.#db.prepare('SELECT count(*) AS n FROM events WHERE failed_at IS NOT NULL').get() as { n: number }).n;
+  }
+
+  #prunedAt = 0;
+
   /** Records an event (synchronously, durably) and wakes the delivery loop. */
   enqueue(event: UploadEvent): void {
     const now = this.#now();
@@ -146,6 +159,10 @@ export class WebhookOutbox {
   }
 
   async #tick(): Promise<void> {
+    if (this.#now() - this.#prunedAt > PRUNE_EVERY_MS) {
+      this.#prunedAt = this.#now();
+      this.#db.prepare('DELETE FROM events WHERE delivered_at IS NOT NULL AND delivered_at < ?').run(this.#now() - KEEP_DELIVERED_MS);
+    }
     for (const w of this.#watchDue.all(this.#now(), BATCH) as WatchRow[]) await this.#checkWatch(w);
     const rows = this.#due.all(this.#now(), BATCH) as Row[];
     await Promise.all(rows.map((r) => this.#deliver(r)));
@@ -168,6 +185,7 @@ export class WebhookOutbox {
       if (res.status >= 200 && res.status < 300) {
         this.#db.prepare('UPDATE events SET delivered_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?').run(this.#now(), row.id);
         o.logger.info({ event: row.id, attempts: row.attempts + 1 }, 'webhook delivered');
+        o.onAttempt?.('delivered');
         return;
       }
       error = `HTTP ${res.status}`;
@@ -178,12 +196,14 @@ export class WebhookOutbox {
     if (attempts >= o.maxAttempts) {
       this.#db.prepare('UPDATE events SET attempts = ?, failed_at = ?, last_error = ? WHERE id = ?').run(attempts, this.#now(), error, row.id);
       o.logger.error({ event: row.id, attempts, error }, `webhook given up after ${attempts} attempts (kept in the outbox, failed_at set)`);
+      o.onAttempt?.('given_up');
       return;
     }
     const backoff = Math.min(o.retryMaxMs, o.retryBaseMs * 2 ** (attempts - 1));
     const delay = Math.round(backoff * (0.8 + Math.random() * 0.4));
     this.#db.prepare('UPDATE events SET attempts = ?, next_at = ?, last_error = ? WHERE id = ?').run(attempts, this.#now() + delay, error, row.id);
     o.logger.warn({ event: row.id, attempts, error, retryInMs: delay }, 'webhook delivery failed; will retry');
+    o.onAttempt?.('retry');
   }
 
   async #checkWatch(row: WatchRow): Promise<void> {
