@@ -131,9 +131,10 @@ export async function startServer(config: ServerConfig, options: { logDestinatio
 
   // Set once the signer (and its store) exists; events are only made by requests, after that.
   let webhooks: WebhookOutbox | undefined;
-  const hooks: Pick<SignerOptions, 'onUploadCreate' | 'onUploadComplete' | 'onUploadAbort' | 'onHookError'> = env.WEBHOOK_URL
+  const hooks: Pick<SignerOptions, 'onUploadCreate' | 'onUploadCompleting' | 'onUploadComplete' | 'onUploadAbort' | 'onHookError'> = env.WEBHOOK_URL
     ? {
         onUploadCreate: (e) => void webhooks?.watch(e),
+        onUploadCompleting: (e) => webhooks?.intend(e),
         onUploadComplete: (e) => webhooks?.enqueue(e),
         onUploadAbort: (e) => webhooks?.enqueue(e),
         onHookError: (err, e) => logger.error({ err, event: e.id, key: e.key }, `webhooks: could not record ${e.type} in the outbox`),

@@ -10,7 +10,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { CHECKSUM_TYPE, type ChecksumAlgorithm, type Verification } from '@chute/protocol';
-import { eventId, isChuteError, signWebhook, type Store, type UploadCompleteEvent, type UploadCreateEvent, type UploadEvent } from '@chute/signer';
+import { eventId, isChuteError, signWebhook, type Store, type UploadCompleteEvent, type UploadCompletingEvent, type UploadCreateEvent, type UploadEvent } from '@chute/signer';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 
@@ -29,6 +29,8 @@ export interface WebhookOptions {
   now?: () => number;
   /** Each delivery attempt's outcome (metrics). */
   onAttempt?(outcome: 'delivered' | 'retry' | 'given_up'): void;
+  /** An intent this old whose completion never came is checked against the bucket. Default 10 min. */
+  intentAgeMs?: number;
 }
 
 /** Delivered events stay this long (a re-enqueued id is then still one event), then are removed. */
@@ -89,8 +91,11 @@ export class WebhookOutbox {
       next_at INTEGER NOT NULL, delivered_at INTEGER, failed_at INTEGER, last_error TEXT);
     CREATE INDEX IF NOT EXISTS events_due ON events (next_at) WHERE delivered_at IS NULL AND failed_at IS NULL;
     CREATE TABLE IF NOT EXISTS watches (
-      key TEXT PRIMARY KEY, body TEXT NOT NULL, deadline INTEGER NOT NULL, next_at INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0);`);
+      key TEXT PRIMARY KEY, body TEXT NOT NULL, deadline INTEGER NOT NULL, next_at INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0);
+    CREATE TABLE IF NOT EXISTS intents (id TEXT PRIMARY KEY, body TEXT NOT NULL, check_at INTEGER NOT NULL);`);
     this.#db = db;
+    // Intents left by an earlier process (one process per file) are checked at once.
+    db.prepare('UPDATE intents SET check_at = 0').run();
     // The same id twice (an abort called again, a watch and a retried complete) is one event.
     this.#insert = db.prepare('INSERT OR IGNORE INTO events (id, body, created_at, next_at) VALUES (?, ?, ?, ?)');
     this.#due = db.prepare('SELECT id, body, attempts FROM events WHERE delivered_at IS NULL AND failed_at IS NULL AND next_at <= ? ORDER BY next_at LIMIT ?');
@@ -110,11 +115,22 @@ export class WebhookOutbox {
 
   #prunedAt = 0;
 
-  /** Records an event (synchronously, durably) and wakes the delivery loop. */
+  /** Records an event (synchronously, durably) and wakes the delivery loop; a completion clears its intent. */
   enqueue(event: UploadEvent): void {
     const now = this.#now();
-    this.#insert.run(event.id, JSON.stringify(event), now, now);
+    this.#db.transaction(() => {
+      this.#insert.run(event.id, JSON.stringify(event), now, now);
+      if (event.type === 'upload.completed') this.#db.prepare('DELETE FROM intents WHERE id = ?').run(event.id);
+    })();
     this.#wake();
+  }
+
+  /**
+   * A multipart upload is about to be completed: if this process dies before `enqueue` of its
+   * completion, a later check finds the object in the bucket and emits the event (same id).
+   */
+  intend(e: UploadCompletingEvent): void {
+    this.#db.prepare('INSERT OR REPLACE INTO intents (id, body, check_at) VALUES (?, ?, ?)').run(e.id, JSON.stringify(e), this.#now() + (this.#o.intentAgeMs ?? 600_000));
   }
 
   /** A single PUT was signed: watch for its object until the URL expires (plus a minute of clock slack). */
@@ -164,6 +180,8 @@ export class WebhookOutbox {
       this.#db.prepare('DELETE FROM events WHERE delivered_at IS NOT NULL AND delivered_at < ?').run(this.#now() - KEEP_DELIVERED_MS);
     }
     for (const w of this.#watchDue.all(this.#now(), BATCH) as WatchRow[]) await this.#checkWatch(w);
+    const intents = this.#db.prepare('SELECT id, body FROM intents WHERE check_at <= ? LIMIT ?').all(this.#now(), BATCH) as { id: string; body: string }[];
+    for (const i of intents) await this.#checkIntent(i.id, JSON.parse(i.body) as UploadCompletingEvent);
     const rows = this.#due.all(this.#now(), BATCH) as Row[];
     await Promise.all(rows.map((r) => this.#deliver(r)));
     if (rows.length === BATCH) this.#again = true;
@@ -240,6 +258,39 @@ export class WebhookOutbox {
       }
       const delay = Math.min(WATCH_MAX_MS, 1000 * 2 ** row.attempts);
       this.#db.prepare('UPDATE watches SET attempts = attempts + 1, next_at = ? WHERE key = ?').run(this.#now() + delay, w.key);
+    }
+  }
+
+  /** A completion that started and never reported: the bucket says whether it happened. */
+  async #checkIntent(id: string, e: UploadCompletingEvent): Promise<void> {
+    try {
+      const head = await this.#o.store.headChecked(e.key, 'NONE');
+      const event: UploadCompleteEvent = {
+        id,
+        type: 'upload.completed',
+        occurredAt: new Date(this.#now()).toISOString(),
+        userId: e.userId,
+        key: e.key,
+        via: e.via,
+        uploadId: e.uploadId,
+        size: head.size,
+        etag: head.etag,
+        ...(head.contentType ? { contentType: head.contentType } : {}),
+        verification: {
+          level: 'not-verifiable',
+          checked: head.size === e.size ? [`size ${head.size} from HeadObject`] : [],
+          warning: `Recovered: the signer stopped while completing this upload, before its own verification; the object is in the bucket${head.size === e.size ? '' : ` with ${head.size} bytes (the upload declared ${e.size})`}.`,
+        },
+      };
+      this.enqueue(event);
+      this.#o.logger.warn({ event: id, key: e.key }, 'webhooks: emitted a completion recovered from its intent (the signer had stopped mid-complete)');
+    } catch (err) {
+      if (isChuteError(err) && err.code === 'not_found') {
+        // The complete never happened (or failed): nothing to tell.
+        this.#db.prepare('DELETE FROM intents WHERE id = ?').run(id);
+        return;
+      }
+      this.#db.prepare('UPDATE intents SET check_at = ? WHERE id = ?').run(this.#now() + WATCH_MAX_MS, id);
     }
   }
 

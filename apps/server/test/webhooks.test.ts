@@ -5,7 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { type LocalR2, startLocalR2 } from '@chute/local-r2';
+import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
+import { eventId, Store } from '@chute/signer';
 import { verifyWebhook, WebhookVerificationError } from '@chute/signer/webhooks';
+import pino from 'pino';
+import { WebhookOutbox } from '../src/webhooks.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type Cli, startCli } from './cli.js';
 import { uploadThroughApi } from './upload-flow.js';
@@ -221,6 +225,38 @@ describe('chute-server webhooks', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(receiver.events.size).toBe(4);
     await s.stop();
+    await receiver.stop();
+  });
+
+  test('a process that stops between the store\u2019s complete and the outbox write: the intent recovers the event (same id)', async () => {
+    const receiver = await new Receiver().start();
+    const path = join(dir, 'outbox-c.sqlite');
+    const store = new Store({ bucket: BUCKET, endpoint: r2.endpoint, forcePathStyle: true, credentials: r2.credentials });
+    const s3 = new S3Client({ endpoint: r2.endpoint, region: 'auto', forcePathStyle: true, credentials: r2.credentials, requestChecksumCalculation: 'WHEN_REQUIRED' });
+    const o = { url: receiver.url, secret: SECRET, path, maxAttempts: 5, timeoutMs: 2000, retryBaseMs: 50, retryMaxMs: 200, logger: pino({ level: 'silent' }), store };
+    const intent = async (key: string, uploadId: string, size: number) => ({ id: await eventId('upload.completed', uploadId, key), type: 'upload.completing' as const, occurredAt: new Date().toISOString(), userId: 'alice', key, via: 'chute' as const, uploadId, size });
+    // One upload completed in the bucket after its intent, with no completion recorded (the crash);
+    // one whose complete never happened.
+    const first = new WebhookOutbox(o);
+    const body = new Uint8Array(randomBytes(1234));
+    const done = 'uploads/alice/crashed/done.bin';
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: done, ContentType: 'application/pdf' }));
+    const doneIntent = await intent(done, UploadId as string, body.length);
+    first.intend(doneIntent);
+    const part = await s3.send(new UploadPartCommand({ Bucket: BUCKET, Key: done, UploadId, PartNumber: 1, Body: body }));
+    await s3.send(new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key: done, UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag as string }] } }));
+    first.intend(await intent('uploads/alice/crashed/never.bin', 'never-completed', 10));
+    await first.close();
+    // The next process checks the intents it inherited at once.
+    const next = new WebhookOutbox(o);
+    next.start();
+    await receiver.until(() => receiver.events.size === 1);
+    expect(receiver.events.get(doneIntent.id)).toMatchObject({ type: 'upload.completed', key: done, uploadId: UploadId, size: 1234, contentType: 'application/pdf', verification: { level: 'not-verifiable' } });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(receiver.events.size).toBe(1);
+    await next.close();
+    s3.destroy();
+    store.client.destroy();
     await receiver.stop();
   });
 });

@@ -68,6 +68,13 @@ export interface UploadCompleteEvent extends EventBase {
   verification: Verification;
 }
 
+/** Before complete: the id and facts the `upload.completed` event will carry. */
+export interface UploadCompletingEvent extends EventBase {
+  type: 'upload.completing';
+  uploadId: string;
+  size: number;
+}
+
 export interface UploadAbortEvent extends EventBase {
   type: 'upload.aborted';
   uploadId: string;
@@ -82,6 +89,13 @@ export interface UploadHooks {
    * answered as is; any other throw is a 500.
    */
   onUploadCreate?(event: UploadCreateEvent): UploadCreateDecision | undefined | void | Promise<UploadCreateDecision | undefined | void>;
+  /**
+   * Just before CompleteMultipartUpload (Chute and stock-Uppy paths), with what the completion
+   * event will say of the upload and its `id`. For durable consumers: record an intent, so a
+   * process that dies between the store's complete and `onUploadComplete` can still emit the
+   * event (chute-server's outbox does). A throw fails the complete call (nothing is completed).
+   */
+  onUploadCompleting?(event: UploadCompletingEvent): void | Promise<void>;
   /** After complete and the signer's verification, before the client gets its answer. */
   onUploadComplete?(event: UploadCompleteEvent): void | Promise<void>;
   /** After an abort (each abort call; the id is the same, so receivers see one). */
@@ -133,6 +147,13 @@ export async function eventId(type: UploadEvent['type'], uploadId: string, key: 
 }
 
 type Omitted<E> = Omit<E, 'id' | 'occurredAt' | 'type'>;
+
+/** Before the store's complete; its errors propagate (the complete call fails, nothing is completed). */
+export async function notifyCompleting(ctx: HandlerContext, e: Omitted<UploadCompletingEvent>): Promise<void> {
+  const hook = ctx.options.onUploadCompleting;
+  if (!hook) return;
+  await hook({ id: await eventId('upload.completed', e.uploadId, e.key), type: 'upload.completing', occurredAt: new Date(ctx.nowMs).toISOString(), ...e });
+}
 
 /** Tells the app an upload completed; a failing hook is reported, never turned into a failed upload. */
 export async function notifyComplete(ctx: HandlerContext, e: Omitted<UploadCompleteEvent>): Promise<void> {

@@ -9,6 +9,7 @@ export {
   eventId,
   type UploadAbortEvent,
   type UploadCompleteEvent,
+  type UploadCompletingEvent,
   type UploadCreateDecision,
   type UploadCreateEvent,
   type UploadEvent,

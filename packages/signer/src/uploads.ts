@@ -15,7 +15,7 @@ import {
 import type { HandlerContext, UploadToken } from './context.js';
 import { discardTokenFor } from './discard.js';
 import { ChuteError } from './errors.js';
-import { decideCreate, notifyAbort, notifyComplete } from './hooks.js';
+import { decideCreate, notifyAbort, notifyComplete, notifyCompleting } from './hooks.js';
 import { json, readJson } from './http.js';
 import { checkContentType, checkSize, newObjectKey, normalizeContentType } from './policy.js';
 import type { Checksum } from './s3.js';
@@ -247,6 +247,7 @@ export async function completeUpload(ctx: HandlerContext): Promise<Response> {
   if (composite && withChecksum > 0 && withChecksum < parts.length) {
     throw new ChuteError('upload_incomplete', `Some parts were stored without their ${t.a} checksum.`);
   }
+  await notifyCompleting(ctx, { userId: t.sub, key: t.k, via: 'chute', uploadId: t.u, size: t.s });
   const done = await ctx.store.complete({
     key: t.k,
     uploadId: t.u,

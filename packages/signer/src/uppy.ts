@@ -2,7 +2,7 @@ import { MAX_PART_SIZE, MAX_PARTS, MAX_SINGLE_PUT_SIZE, partCount, partSizeOf, u
 import { XMLParser } from 'fast-xml-parser';
 import type { HandlerContext } from './context.js';
 import { ChuteError } from './errors.js';
-import { decideCreate, notifyAbort, notifyComplete } from './hooks.js';
+import { decideCreate, notifyAbort, notifyComplete, notifyCompleting } from './hooks.js';
 import { escapeXml, json, queryOf, readJson, readText, xml } from './http.js';
 import { assertOwnKey, checkContentType, checkSize, newObjectKey, normalizeContentType } from './policy.js';
 import type { TokenPayload } from './token.js';
@@ -211,6 +211,7 @@ export async function uppyS3(ctx: HandlerContext, t: UppyToken): Promise<Respons
           throw new ChuteError('upload_incomplete', `Part ${p.partNumber} in the bucket is ${s.size} bytes, not the ${partSizeOf(p.partNumber, partSize, size)} its layout gives.`);
         }
       }
+      await notifyCompleting(ctx, { userId: t.sub, key, via: 'uppy', uploadId, size });
       const done = await ctx.store.complete({ key, uploadId, parts: requested, algorithm: 'NONE' });
       await ctx.quotas?.close(t.sub, key);
       if (ctx.options.onUploadComplete) {

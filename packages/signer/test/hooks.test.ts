@@ -1,4 +1,4 @@
-import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
 import { MiB, partRange } from '@chute/protocol';
 import { type UploadEvent, type UploadCreateEvent, signWebhook, verifyWebhook, WebhookVerificationError } from '@chute/signer';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -88,7 +88,8 @@ describe('onUploadCreate', () => {
 describe('onUploadComplete / onUploadAbort', () => {
   test('complete fires after verification with user, key, size, checksum, type and level; stable id', async () => {
     const events: UploadEvent[] = [];
-    const signer = signerFor(store.r2, { onUploadComplete: (e) => void events.push(e) });
+    const completing: string[] = [];
+    const signer = signerFor(store.r2, { onUploadCompleting: (e) => void completing.push(e.id), onUploadComplete: (e) => void events.push(e) });
     const { done, file } = await multipart(signer);
     expect(done.status).toBe(200);
     expect(events).toHaveLength(1);
@@ -105,6 +106,24 @@ describe('onUploadComplete / onUploadAbort', () => {
       via: 'chute',
     });
     expect(e.id).toMatch(/^evt_[A-Za-z0-9_-]{32}$/);
+    // The intent before the store's complete carries the id the completion gets.
+    expect(completing).toEqual([e.id]);
+  });
+
+  test('a throwing onUploadCompleting fails the complete before the store completes anything', async () => {
+    const signer = signerFor(store.r2, {
+      onUploadCompleting: () => {
+        throw new Error('outbox full');
+      },
+      onResponse: () => {},
+    });
+    const { c, done } = await multipart(signer);
+    expect([done.status, done.body.error.code]).toEqual([500, 'internal_error']);
+    const listed = await api<Json>(signerFor(store.r2), 'alice', 'GET', '/api/uploads?limit=1000');
+    expect(listed.body.uploads.map((u: Json) => u.key)).not.toContain(c.body.key);
+    // Still an open multipart upload: the client can complete it again.
+    const open = await s3.send(new ListMultipartUploadsCommand({ Bucket: BUCKET }));
+    expect(open.Uploads?.map((u) => u.Key)).toContain(c.body.key);
   });
 
   test('a throwing complete hook does not fail the upload (reported to onHookError)', async () => {
