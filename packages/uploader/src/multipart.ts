@@ -1,9 +1,9 @@
 // Multipart pipeline: find or create the multipart upload, hash parts in workers ahead of the
 // network, sign them in batches, send them in parallel lanes, then complete and verify.
-import { type MultipartUploadResponse, partRange, type StoredPart } from '@chute/protocol';
+import { choosePartSize, DEFAULT_PART_SIZE, type MultipartUploadResponse, partCount, partRange, type StoredPart } from '@chute/protocol';
 import { hexToBase64, normalizeEtag } from './encoding.js';
 import { fileChangedError, UploaderError } from './errors.js';
-import type { PartDigest } from './hash-messages.js';
+import type { HashOptions, PartDigest } from './hash-messages.js';
 import type { UploadRecord } from './record-store.js';
 import { type SendTarget, type SignedTarget, sendWithRecovery, signedTarget } from './send.js';
 import type { UploadResult } from './types.js';
@@ -18,9 +18,17 @@ interface Part {
   hash?: Promise<PartDigest> | undefined;
   digest?: PartDigest | undefined;
   signed?: SignedTarget | undefined;
+  /** Its URL was handed to a lane's PUT (so it is no longer one waiting to be sent). */
+  taken?: boolean | undefined;
   etag?: string | undefined;
   loaded: number;
 }
+
+const hashOptionsOf = (algorithm: string): HashOptions => ({
+  md5: true,
+  crc64nvme: algorithm === 'CRC64NVME',
+  sha256: algorithm === 'SHA256',
+});
 
 export async function runMultipart(
   d: UploadDriver,
@@ -28,7 +36,7 @@ export async function runMultipart(
 ): Promise<UploadResult> {
   const { ctx, file } = d;
   const { options } = ctx;
-  const { record, stored } = await openUpload(d);
+  const { record, stored, early } = await openUpload(d);
   handle.abortRemote = async () => {
     await ctx.signer.abort(record.uploadId, record.token).catch(() => undefined);
   };
@@ -36,6 +44,11 @@ export async function runMultipart(
 
   const parts: Part[] = [];
   for (let n = 1; n <= record.partCount; n++) parts.push({ ...partRange(n, record.partSize, file.size), loaded: 0 });
+  const laneCount = Math.min(options.concurrency, parts.length);
+  // Hashing runs far enough ahead that signing ahead always finds hashed parts to sign.
+  const readAhead = Math.max(options.hashAhead, 2 * laneCount + options.signBatchSize);
+  // Signed URLs kept waiting for the lanes: a sign call goes out below this many.
+  const signAheadTarget = 2 * laneCount;
   let done = 0;
   let kept = 0;
   let sent = 0;
@@ -61,44 +74,71 @@ export async function runMultipart(
     await saving;
   };
 
-  const hashOf = (p: Part): Promise<PartDigest> => {
-    p.hash ??= ctx.hasher
-      .hashPart(file, p.start, p.end, {
-        md5: true,
-        crc64nvme: record.checksumAlgorithm === 'CRC64NVME',
-        sha256: record.checksumAlgorithm === 'SHA256',
-      })
-      .then((digest) => {
+  let cursor = 0;
+  let failed = false;
+  const adopt = (p: Part, hashing: Promise<PartDigest>): Promise<PartDigest> => {
+    const hash = hashing.then((digest) => {
+      if (p.hash === hash) {
         p.digest = digest;
         d.emitEvent('part-hashed', p.partNumber, digest);
-        return digest;
-      });
-    // A failed read must be retried later, not cached.
-    p.hash.catch(() => {
-      p.hash = undefined;
+        signAhead();
+      }
+      return digest;
     });
-    return p.hash;
+    p.hash = hash;
+    // A failed read must be retried later, not cached.
+    hash.catch(() => {
+      if (p.hash === hash) p.hash = undefined;
+    });
+    return hash;
   };
+  const hashOf = (p: Part): Promise<PartDigest> =>
+    p.hash ?? adopt(p, ctx.hasher.hashPart(file, p.start, p.end, hashOptionsOf(record.checksumAlgorithm)));
 
-  // ---- batch signing: lanes that need a URL join one signer call, topped up with other
-  // hashed parts so the next lanes find their URL ready.
+  // ---- signing ahead: one signer call at a time per upload, started in the background (when a
+  // part is hashed, a call returns or a lane takes a URL) while fewer than `signAheadTarget`
+  // signed URLs wait for a lane, so lanes rarely wait on the signer. Lanes that need a URL join
+  // the next call (or start one). A part is signed again only when its URL went stale before a
+  // lane took it, or its PUT failed (its URL was invalidated).
   const wanted = new Set<Part>();
-  let flushing: Promise<void> | undefined;
+  let signing: Promise<void> | undefined;
+  // After a failed call nothing is signed ahead until a call succeeds (the lanes' own calls back off).
+  let aheadPaused = false;
+  let firstOpen = 0;
   const fresh = (p: Part) => p.signed !== undefined && ctx.clock.now() < p.signed.staleAtMs;
-  const flush = async (signal: AbortSignal) => {
-    await ctx.clock.sleep(0);
-    const batch = [...wanted];
+  const keptLater = (p: Part) => {
+    const have = stored.get(p.partNumber);
+    return have !== undefined && have.size === p.size && normalizeEtag(have.etag) === p.digest?.md5;
+  };
+  const needsUrl = (p: Part) =>
+    p.digest !== undefined && !p.etag && !fresh(p) && !keptLater(p) && (!p.taken || p.signed === undefined);
+  /** Parts worth looking at: from the first one not stored to the end of the hashing read-ahead. */
+  const window = (): [number, number] => {
+    while (firstOpen < parts.length && parts[firstOpen]?.etag) firstOpen++;
+    return [firstOpen, Math.min(parts.length, Math.max(cursor, firstOpen) + readAhead + 1)];
+  };
+  const pickBatch = (): Part[] => {
+    const batch = [...wanted].filter((p) => !fresh(p));
     wanted.clear();
-    for (const p of parts) {
-      if (batch.length >= options.signBatchSize) break;
-      if (p.digest && !p.etag && !fresh(p) && !batch.includes(p)) batch.push(p);
+    const [from, to] = window();
+    for (let i = from; i < to && batch.length < options.signBatchSize; i++) {
+      const p = parts[i] as Part;
+      if (needsUrl(p) && !batch.includes(p)) batch.push(p);
     }
+    return batch;
+  };
+  const signBatch = async (signal: AbortSignal) => {
+    await ctx.clock.sleep(0); // lanes asking in the same turn share the call
+    const batch = pickBatch();
     if (batch.length === 0) return;
     const res = await ctx.signer.signParts(record.uploadId, record.token, batch.map(checksumsOf), signal);
     const now = ctx.clock.now();
     for (const s of res.parts) {
       const p = parts[s.partNumber - 1];
-      if (p) p.signed = signedTarget(s.url, s.headers, s.expiresAt, now, options.urlExpiryMarginMs);
+      if (p) {
+        p.signed = signedTarget(s.url, s.headers, s.expiresAt, now, options.urlExpiryMarginMs);
+        p.taken = false;
+      }
     }
     // Never loop on a signer that leaves a part out.
     const missing = batch.find((p) => !fresh(p));
@@ -106,14 +146,44 @@ export async function runMultipart(
       throw new UploaderError('bad_response', `The upload service did not sign part ${missing.partNumber} (or signed it already expired).`);
     }
   };
+  const startSigning = (): Promise<void> => {
+    if (signing) return signing;
+    const call = signBatch(d.signal).then(
+      () => {
+        aheadPaused = false;
+      },
+      (err: unknown) => {
+        aheadPaused = true;
+        throw err;
+      },
+    );
+    const tracked = call.finally(() => {
+      if (signing === tracked) signing = undefined;
+      signAhead();
+    });
+    tracked.catch(() => undefined); // a background call's failure is seen by the lanes that wait on it
+    signing = tracked;
+    return tracked;
+  };
+  function signAhead(): void {
+    if (signing || aheadPaused || failed || d.signal.aborted) return;
+    let waiting = 0;
+    let eligible = wanted.size > 0;
+    const [from, to] = window();
+    for (let i = from; i < to && waiting < signAheadTarget; i++) {
+      const p = parts[i] as Part;
+      if (!p.etag && !p.taken && fresh(p)) waiting++;
+      else if (!eligible && needsUrl(p)) eligible = true;
+    }
+    if (eligible && waiting < signAheadTarget) void startSigning();
+  }
   const signedFor = async (p: Part): Promise<SignedTarget> => {
     while (!fresh(p)) {
       wanted.add(p);
-      flushing ??= flush(d.signal).finally(() => {
-        flushing = undefined;
-      });
-      await flushing;
+      await startSigning();
     }
+    p.taken = true;
+    signAhead();
     return p.signed as SignedTarget;
   };
   // One checksum per part request (R2 refuses two): the COMPOSITE algorithm's value when the
@@ -127,9 +197,7 @@ export async function runMultipart(
   };
 
   // ---- lanes: each takes the next part, hashes it (already done, usually), skips it when the
-  // bucket holds identical bytes, otherwise sends it. Hashing runs `hashAhead` parts ahead.
-  let cursor = 0;
-  let failed = false;
+  // bucket holds identical bytes, otherwise sends it. Hashing runs `readAhead` parts ahead.
   const lane = async () => {
     for (;;) {
       const p = parts[cursor++];
@@ -137,7 +205,7 @@ export async function runMultipart(
       // Own part first: the pool is FIFO, and queuing read-ahead before it made part 1 wait
       // behind ~13 others (measured: first send ~1.4 s late on a 256 MiB upload).
       hashOf(p).catch(() => {});
-      for (let i = cursor; i < Math.min(parts.length, cursor + options.hashAhead); i++) hashOf(parts[i] as Part).catch(() => {});
+      for (let i = cursor; i < Math.min(parts.length, cursor + readAhead); i++) hashOf(parts[i] as Part).catch(() => {});
       await d.gate();
       const digest = await hashWithRetry(d, () => hashOf(p));
       const have = stored.get(p.partNumber);
@@ -186,6 +254,11 @@ export async function runMultipart(
       save();
     }
   };
+  // Parts hashed while create was in flight (same part size and checksum as the answer).
+  for (const [n, hashing] of early ?? []) {
+    const p = parts[n - 1];
+    if (p) adopt(p, hashing).catch(() => {});
+  }
   d.setStatus(stored.size > 0 ? 'hashing' : 'uploading');
   report();
   // One lane failing stops the others before their next part.
@@ -261,7 +334,39 @@ export async function discardObject(d: UploadDriver, token: string, etag: string
 }
 
 /** Reuses the stored record for this file (verified resume) or creates a new multipart upload. */
-async function openUpload(d: UploadDriver): Promise<{ record: UploadRecord; stored: Map<number, StoredPart> }> {
+interface Opened {
+  record: UploadRecord;
+  stored: Map<number, StoredPart>;
+  /** Hashes of the first parts started while create was in flight, valid for the record's part size. */
+  early?: Map<number, Promise<PartDigest>> | undefined;
+}
+
+/**
+ * Starts hashing the first parts (one per lane) at the part size the signer will choose given
+ * the same inputs (`choosePartSize`), so part 1 is hashed when create answers. Undefined when
+ * it cannot be predicted.
+ */
+function hashEarly(d: UploadDriver): { partSize: number; hashes: Map<number, Promise<PartDigest>> } | undefined {
+  const { ctx, file } = d;
+  const { options } = ctx;
+  let partSize: number;
+  try {
+    partSize = choosePartSize(file.size, { preferred: options.partSize ?? DEFAULT_PART_SIZE });
+  } catch {
+    return undefined;
+  }
+  const count = Math.min(options.concurrency, partCount(file.size, partSize));
+  const hashes = new Map<number, Promise<PartDigest>>();
+  for (let n = 1; n <= count; n++) {
+    const r = partRange(n, partSize, file.size);
+    const hashing = ctx.hasher.hashPart(file, r.start, r.end, hashOptionsOf(options.checksumAlgorithm));
+    hashing.catch(() => {}); // unused when the signer chose otherwise; a failed read is retried later
+    hashes.set(n, hashing);
+  }
+  return { partSize, hashes };
+}
+
+async function openUpload(d: UploadDriver): Promise<Opened> {
   const { ctx, file, fingerprint } = d;
   const existing = await ctx.store.get(fingerprint).catch(() => undefined);
   const usable = existing && existing.size === file.size && existing.tokenExpiresAt > ctx.clock.now() + 60_000;
@@ -286,6 +391,7 @@ async function openUpload(d: UploadDriver): Promise<{ record: UploadRecord; stor
   }
   if (existing) await ctx.store.delete(fingerprint);
   const { options } = ctx;
+  const early = hashEarly(d);
   const created = await d.signerCall('create', (signal) =>
     ctx.signer.create(
       {
@@ -311,7 +417,9 @@ async function openUpload(d: UploadDriver): Promise<{ record: UploadRecord; stor
     delete record.handle;
     await ctx.store.put(record).catch(() => undefined);
   });
-  return { record, stored: new Map() };
+  // The signer's answer differs from the prediction (its own default or part limit): rehash.
+  const same = early && created.partSize === early.partSize && created.checksumAlgorithm === options.checksumAlgorithm;
+  return { record, stored: new Map(), early: same ? early.hashes : undefined };
 }
 
 function recordOf(d: UploadDriver, c: MultipartUploadResponse): UploadRecord {

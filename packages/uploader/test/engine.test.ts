@@ -91,6 +91,74 @@ describe('engine (fake bucket + signer)', () => {
     expect(result.sentParts).toBe(7);
   });
 
+  test('URLs are signed ahead of the lanes, one signer call at a time, no part signed twice', async () => {
+    const { backend, engine } = setup({ concurrency: 2 });
+    backend.putDelayMs = 80; // slower than hashing a part, so lanes wait on nothing but the signer
+    // A timeline of sign calls (issued, answered) and PUTs (started, done).
+    const log: string[] = [];
+    let signing = 0;
+    let maxSigning = 0;
+    const sign = backend.signParts.bind(backend);
+    backend.signParts = async (...args: Parameters<typeof sign>) => {
+      maxSigning = Math.max(maxSigning, ++signing);
+      const numbers = args[2].map((p) => p.partNumber);
+      await new Promise((r) => setTimeout(r, 10));
+      try {
+        return await sign(...args);
+      } finally {
+        signing--;
+        log.push(`signed ${numbers.join(',')}`);
+      }
+    };
+    const put = backend.put.bind(backend);
+    backend.put = async (req) => {
+      const n = new URL(req.url).pathname.split('/')[2];
+      log.push(`put ${n}`);
+      try {
+        return await put(req);
+      } finally {
+        log.push(`done ${n}`);
+      }
+    };
+    const bytes = randomBytes(14 * 5 * MiB);
+    const result = await engine.upload(fileOf(bytes));
+    expect(sha(backend.objects.get(result.key) as Uint8Array)).toBe(sha(bytes));
+    expect(result.sentParts).toBe(14);
+    const signed = backend.signCalls.flat();
+    expect(signed.sort((a, b) => a - b)).toEqual(Array.from({ length: 14 }, (_, i) => i + 1)); // each part once
+    expect(maxSigning).toBe(1);
+    // Part n goes out when the (n - 2)th PUT is done (two lanes): by then its URL must be waiting,
+    // for every part after those the first call signed.
+    const first = backend.signCalls[0] as number[];
+    for (let n = 1; n <= 14; n++) {
+      if (n <= 2 || first.includes(n)) continue;
+      const signedAt = log.findIndex((e) => e.startsWith('signed ') && e.slice(7).split(',').includes(String(n)));
+      const freed = log.map((e, i) => [e, i] as const).filter(([e]) => e.startsWith('done '))[n - 3]?.[1] ?? -1;
+      expect(signedAt, `part ${n} was not signed before a lane was free for it:\n${log.join('\n')}`).toBeLessThan(freed);
+    }
+  });
+
+  test('parts hashed while create is in flight are used when the signer chose the predicted part size, rehashed when not', async () => {
+    for (const chosen of [undefined, 6 * MiB]) {
+      const { backend, hasher, engine } = setup({ concurrency: 3 });
+      const create = backend.create.bind(backend);
+      let hashedBeforeAnswer = -1;
+      backend.create = async (req) => {
+        await new Promise((r) => setTimeout(r, 50));
+        hashedBeforeAnswer = hasher.calls.length;
+        return create(chosen ? { ...req, partSize: chosen } : req);
+      };
+      const bytes = randomBytes(31 * MiB);
+      const result = await engine.upload(fileOf(bytes));
+      expect(sha(backend.objects.get(result.key) as Uint8Array)).toBe(sha(bytes));
+      expect(hashedBeforeAnswer).toBe(3); // one part per lane, at the predicted 5 MiB
+      const parts = chosen ? 6 : 7;
+      expect(result.sentParts).toBe(parts);
+      // Predicted right: nothing hashed twice; wrong: the early hashes are dropped.
+      expect(hasher.calls.length).toBe(parts + (chosen ? 3 : 0));
+    }
+  });
+
   test('parts are queued for hashing in part order (a lane asks for its own part before its read-ahead)', async () => {
     const { hasher, engine } = setup({ concurrency: 3 });
     await engine.upload(fileOf(randomBytes(31 * MiB)));
