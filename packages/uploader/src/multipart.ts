@@ -24,6 +24,9 @@ interface Part {
   loaded: number;
 }
 
+/** Longest wait of the second lane for the first one's head start (the k-th waits k times this). */
+const STAGGER_MAX_MS = 500;
+
 const hashOptionsOf = (algorithm: string): HashOptions => ({
   md5: true,
   crc64nvme: algorithm === 'CRC64NVME',
@@ -51,12 +54,36 @@ export async function runMultipart(
   const signAheadTarget = 2 * laneCount;
   let done = 0;
   let kept = 0;
+  let keptBytes = 0;
   let sent = 0;
+  // Staggered lanes: lane k sends its first part once this session has sent k / lanes of a part
+  // (or after k × STAGGER_MAX_MS), so the lanes' idle round trips between parts (preflight,
+  // answer) fall at different times instead of leaving the link idle all at once.
+  const staggered: Array<{ need: number; release: () => void }> = [];
   const report = () => {
     let bytes = 0;
     for (const p of parts) bytes += p.etag ? p.size : p.loaded;
     d.progress(bytes);
     d.setParts(done, parts.length);
+    for (let i = staggered.length - 1; i >= 0; i--) {
+      const w = staggered[i] as (typeof staggered)[number];
+      if (bytes - keptBytes >= w.need) {
+        staggered.splice(i, 1);
+        w.release();
+      }
+    }
+  };
+  const staggerStart = async (k: number) => {
+    if (k === 0 || failed) return;
+    let release = () => {};
+    const reached = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    staggered.push({ need: (k * record.partSize) / laneCount, release });
+    report();
+    await Promise.race([reached, ctx.clock.sleep(k * STAGGER_MAX_MS, d.signal).catch(() => undefined)]);
+    const i = staggered.findIndex((w) => w.release === release);
+    if (i >= 0) staggered.splice(i, 1);
   };
   // Progress goes into the record once per stored part (the "% done" of an interrupted upload).
   // Saves are chained, and stop before the record is deleted at the end.
@@ -198,7 +225,8 @@ export async function runMultipart(
 
   // ---- lanes: each takes the next part, hashes it (already done, usually), skips it when the
   // bucket holds identical bytes, otherwise sends it. Hashing runs `readAhead` parts ahead.
-  const lane = async () => {
+  const lane = async (k: number) => {
+    let first = true;
     for (;;) {
       const p = parts[cursor++];
       if (!p || failed) return;
@@ -212,6 +240,7 @@ export async function runMultipart(
       if (have && have.size === p.size && normalizeEtag(have.etag) === digest.md5) {
         p.etag = digest.md5;
         kept++;
+        keptBytes += p.size;
         done++;
         d.emitEvent('part-kept', p.partNumber);
         report();
@@ -240,6 +269,10 @@ export async function runMultipart(
           report();
         },
       };
+      if (first) {
+        first = false;
+        await staggerStart(k);
+      }
       const res = await sendWithRecovery(d, target);
       const etag = normalizeEtag(res.etag as string);
       if (etag !== p.digest?.md5) {
@@ -262,9 +295,10 @@ export async function runMultipart(
   d.setStatus(stored.size > 0 ? 'hashing' : 'uploading');
   report();
   // One lane failing stops the others before their next part.
-  const lanes = Array.from({ length: Math.min(options.concurrency, parts.length) }, () =>
-    lane().catch((err) => {
+  const lanes = Array.from({ length: laneCount }, (_, k) =>
+    lane(k).catch((err) => {
       failed = true;
+      for (const w of staggered.splice(0)) w.release();
       throw err;
     }),
   );
