@@ -6,6 +6,15 @@ import { objectKeySchema, textSchema } from './text.js';
 /** Header carrying the upload token on GET/DELETE calls (POST calls may put it in the body). */
 export const UPLOAD_TOKEN_HEADER = 'chute-upload-token';
 
+/**
+ * The Content-Type of the preflight-free ("token") form of sign-parts and complete: the same JSON
+ * body sent as `text/plain`, with no `Authorization` or custom header, so a browser treats it as
+ * a CORS-simple request and sends no OPTIONS preflight (one round trip saved per call). The upload
+ * token in the body is then the only credential: the caller is the token's user. Signers that
+ * predate it answer 401 `unauthorized` (no credentials); clients then fall back to the JSON form.
+ */
+export const TOKEN_FORM_CONTENT_TYPE = 'text/plain;charset=UTF-8';
+
 /** Routes of the JSON API, relative to the signer's base URL. `:uploadId` is URL-encoded. */
 export const ROUTES = {
   /** POST create; GET list my uploads. */

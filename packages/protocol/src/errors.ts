@@ -60,6 +60,11 @@ export const ERROR_STATUS = {
   file_too_large: 413,
   /** The content type is not in the allow-list. */
   content_type_not_allowed: 415,
+  /**
+   * The request body's Content-Type is not one this route reads: JSON routes want
+   * `application/json`; only sign-parts and complete also take the preflight-free `text/plain` form.
+   */
+  unsupported_media_type: 415,
   /** The request headers are larger than the HTTP server accepts. */
   headers_too_large: 431,
   /** Too many requests from this user or IP; retry after `details.retryAfterSeconds`. */

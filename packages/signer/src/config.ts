@@ -72,6 +72,14 @@ export interface SignerOptions extends UploadHooks {
   userPrefix?: (identity: Identity) => string;
   /** Origins allowed to call the API from a browser (exact, or `*`). Default: none (same origin only). */
   corsOrigins?: string[];
+  /**
+   * Accept the preflight-free form of sign-parts and complete (a `text/plain` JSON body authorised
+   * by its upload token alone, no `Authorization`): one round trip less per call from a browser
+   * on another origin. Default true. `false` makes every call carry the user's credentials (for an
+   * `authenticate` that must see each request, e.g. to cut a banned user off mid-upload); clients
+   * then fall back to the JSON form by themselves.
+   */
+  tokenForm?: boolean;
   /** Rate limits per user and per IP, in points (a request 1, each URL it signs 1); `false` turns them off. Default 600 per 10 s. */
   rateLimit?: RateLimitOptions | false;
   /**

@@ -61,6 +61,11 @@ export async function readJson<S extends z.ZodType>(request: Request, schema: S,
   return validate(schema, value);
 }
 
+/** The request's JSON body validated by `schema`, from `ctx.body` when it was read already. */
+export async function bodyOf<S extends z.ZodType>(ctx: { request: Request; body?: unknown }, schema: S, limit: number): Promise<z.output<S>> {
+  return ctx.body === undefined ? readJson(ctx.request, schema, limit) : validate(schema, ctx.body);
+}
+
 export function validate<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
   const r = schema.safeParse(value);
   if (r.success) return r.data;

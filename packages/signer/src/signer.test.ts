@@ -18,8 +18,11 @@ const call = (s: ReturnType<typeof make>, path: string, init: RequestInit & { au
   if (init.auth !== false) headers.set('authorization', 'Bearer alice-token');
   return s.fetch(new Request(`http://signer.test${path}`, { ...init, headers }), { ip: '10.0.0.1' });
 };
-const post = (s: ReturnType<typeof make>, path: string, body: unknown, init: RequestInit & { auth?: boolean } = {}) =>
-  call(s, path, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body), ...init });
+const post = (s: ReturnType<typeof make>, path: string, body: unknown, init: RequestInit & { auth?: boolean } = {}) => {
+  const headers = new Headers(init.headers);
+  if (!headers.has('content-type')) headers.set('content-type', 'application/json');
+  return call(s, path, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body), ...init, headers });
+};
 const errorCode = async (r: Response) => ((await r.json()) as { error: { code: string } }).error.code;
 
 describe('errors', () => {
@@ -179,7 +182,7 @@ describe('rate limiting (token buckets, per instance)', () => {
     new Request('http://signer.test/api/uploads', {
       method: 'POST',
       body: '{"name":"a","size":-1}',
-      headers: auth ? { authorization: 'Bearer alice-token' } : {},
+      headers: { 'content-type': 'application/json', ...(auth ? { authorization: 'Bearer alice-token' } : {}) },
     });
   test('per user: the 4th request of a 3-burst is 429 with Retry-After, even from fresh IPs', async () => {
     const s = make({ rateLimit: { capacity: 3, refillPerSecond: 0.01 } });

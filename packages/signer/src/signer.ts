@@ -15,6 +15,7 @@ import { Store } from './s3.js';
 import { TokenSigner } from './token.js';
 import { abortUpload, completeUpload, createUpload, listParts, signParts } from './uploads.js';
 import { chargeUploadUrls } from './limits/upload-urls.js';
+import { checkJsonBody, isTokenForm, tokenFormIdentity } from './token-form.js';
 import { s3ErrorXml, type UppyOp, type UppyToken, uppyIdentity, uppyS3, uppySign } from './uppy.js';
 
 interface Route {
@@ -25,19 +26,26 @@ interface Route {
   handler: Handler;
   /** Self-URL for stock Uppy: authorised by a signed token in the query, answers in XML. */
   uppyOp?: UppyOp;
+  /** Reads a JSON body: CORS-simple body types are refused (except `text/plain` where `tokenForm`). */
+  json?: true;
+  /**
+   * Also takes the preflight-free form: a `text/plain` JSON body authorised by the upload token
+   * in it alone (see token-form.ts).
+   */
+  tokenForm?: true;
 }
 
 const ID = '([^/]{1,1024})';
 const ROUTES: Route[] = [
-  { method: 'POST', pattern: /^\/api\/uploads$/, name: '/api/uploads', handler: createUpload },
-  { method: 'POST', pattern: /^\/api\/uploads\/discard$/, name: '/api/uploads/discard', handler: discardUpload },
+  { method: 'POST', pattern: /^\/api\/uploads$/, name: '/api/uploads', handler: createUpload, json: true },
+  { method: 'POST', pattern: /^\/api\/uploads\/discard$/, name: '/api/uploads/discard', handler: discardUpload, json: true },
   { method: 'GET', pattern: /^\/api\/uploads$/, name: '/api/uploads', handler: listUploads },
-  { method: 'POST', pattern: new RegExp(`^/api/uploads/${ID}/parts$`), name: '/api/uploads/:uploadId/parts', handler: signParts },
+  { method: 'POST', pattern: new RegExp(`^/api/uploads/${ID}/parts$`), name: '/api/uploads/:uploadId/parts', handler: signParts, json: true, tokenForm: true },
   { method: 'GET', pattern: new RegExp(`^/api/uploads/${ID}/parts$`), name: '/api/uploads/:uploadId/parts', handler: listParts },
-  { method: 'POST', pattern: new RegExp(`^/api/uploads/${ID}/complete$`), name: '/api/uploads/:uploadId/complete', handler: completeUpload },
+  { method: 'POST', pattern: new RegExp(`^/api/uploads/${ID}/complete$`), name: '/api/uploads/:uploadId/complete', handler: completeUpload, json: true, tokenForm: true },
   { method: 'DELETE', pattern: new RegExp(`^/api/uploads/${ID}$`), name: '/api/uploads/:uploadId', handler: abortUpload },
-  { method: 'POST', pattern: /^\/api\/downloads$/, name: '/api/downloads', handler: download },
-  { method: 'POST', pattern: /^\/api\/uppy\/sign$/, name: '/api/uppy/sign', handler: uppySign },
+  { method: 'POST', pattern: /^\/api\/downloads$/, name: '/api/downloads', handler: download, json: true },
+  { method: 'POST', pattern: /^\/api\/uppy\/sign$/, name: '/api/uppy/sign', handler: uppySign, json: true },
 ];
 const UPPY_ROUTES: Route[] = (
   [
@@ -99,10 +107,17 @@ export function createSigner(options: SignerOptions): Signer {
       }
     }
     if (rctx.ip) await rate?.byIp(rctx.ip);
+    const form = route.tokenForm && options.tokenForm !== false && isTokenForm(request) ? 'token' : 'other';
 
     let identity: Identity;
     let uppyToken: UppyToken | undefined;
-    if (route.uppyOp) {
+    let body: unknown;
+    if (form === 'token') {
+      // No other credential is looked at: the upload token in the body is the whole authority.
+      const t = await tokenFormIdentity(request, params.uploadId ?? '', tokens, limits.maxBodyBytes, Math.floor(nowMs / 1000));
+      identity = checkIdentity({ userId: t.token.sub });
+      body = t.body;
+    } else if (route.uppyOp) {
       uppyToken = await uppyIdentity(request, url, route.uppyOp, (t) => tokens.verify<UppyToken>(t, 'uppy', Math.floor(nowMs / 1000)));
       identity = { userId: uppyToken.sub };
     } else {
@@ -112,6 +127,7 @@ export function createSigner(options: SignerOptions): Signer {
     }
     state.userId = identity.userId;
     await rate?.byUser(identity.userId);
+    if (route.json && form !== 'token') checkJsonBody(request, route.tokenForm === true && options.tokenForm !== false);
     const prefix = userPrefix(identity);
     const baseUrl = (options.publicUrl ?? rctx.baseUrl ?? url.origin).replace(/\/$/, '');
     const userId = identity.userId;
@@ -119,7 +135,7 @@ export function createSigner(options: SignerOptions): Signer {
       await rate?.urls(userId, rctx.ip, urls);
     };
     const chargeUpload = (uploadId: string, parts: number, urls: number) => chargeUploadUrls(limitStore, uploadId, parts, urls, limits);
-    const ctx: HandlerContext = { request, url, params, identity, prefix, nowMs, baseUrl, store, tokens, limits, options, charge, chargeUpload, quotas };
+    const ctx: HandlerContext = { request, url, params, identity, prefix, nowMs, baseUrl, store, tokens, limits, options, charge, chargeUpload, quotas, ...(body === undefined ? {} : { body }) };
     return uppyToken ? uppyS3(ctx, uppyToken) : route.handler(ctx);
   }
 

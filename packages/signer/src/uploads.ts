@@ -16,7 +16,7 @@ import type { HandlerContext, UploadToken } from './context.js';
 import { discardTokenFor } from './discard.js';
 import { ChuteError } from './errors.js';
 import { decideCreate, notifyAbort, notifyComplete, notifyCompleting } from './hooks.js';
-import { json, readJson } from './http.js';
+import { bodyOf, json, readJson } from './http.js';
 import { checkContentType, checkSize, newObjectKey, normalizeContentType } from './policy.js';
 import type { Checksum } from './s3.js';
 import { verifyCompleted } from './verify.js';
@@ -152,7 +152,7 @@ async function uploadToken(ctx: HandlerContext, token: string | null | undefined
 
 /** POST /api/uploads/:uploadId/parts */
 export async function signParts(ctx: HandlerContext): Promise<Response> {
-  const body = await readJson(ctx.request, signPartsRequestSchema, ctx.limits.maxBodyBytes);
+  const body = await bodyOf(ctx, signPartsRequestSchema, ctx.limits.maxBodyBytes);
   const t = await uploadToken(ctx, body.token);
   const count = partCount(t.s, t.p);
   const composite = t.a !== 'NONE' && CHECKSUM_TYPE[t.a] === 'COMPOSITE';
@@ -197,7 +197,7 @@ const cleanEtag = (e: string) => e.replace(/^"|"$/g, '').toLowerCase();
 
 /** POST /api/uploads/:uploadId/complete */
 export async function completeUpload(ctx: HandlerContext): Promise<Response> {
-  const body = await readJson(ctx.request, completeUploadRequestSchema, ctx.limits.maxBodyBytes);
+  const body = await bodyOf(ctx, completeUploadRequestSchema, ctx.limits.maxBodyBytes);
   const t = await uploadToken(ctx, body.token);
   if (body.checksum !== undefined && t.a !== 'CRC64NVME') {
     throw new ChuteError('validation_failed', `A full-object checksum needs CRC64NVME; this upload uses ${t.a}.`);
