@@ -28,6 +28,9 @@ export interface HarnessOptions {
   /** Make the engine's clock run behind by this much (URLs look fresh when they have expired). */
   clockSkewMs?: number;
   signBatchSize?: number;
+  /** The signer's URL when it is not the page's origin, and the bearer token to send it. */
+  endpoint?: string;
+  authToken?: string;
 }
 
 const log = {
@@ -55,7 +58,8 @@ function pickedFile(): File {
 function makeEngine(o: HarnessOptions): ChuteEngine {
   const skew = o.clockSkewMs ?? 0;
   return new ChuteEngine({
-    endpoint: '',
+    endpoint: o.endpoint ?? '',
+    ...(o.authToken ? { getAuthToken: () => o.authToken } : {}),
     concurrency: o.concurrency ?? 4,
     partSize: o.partSize ?? 5 * 1024 * 1024,
     multipartThreshold: o.multipartThreshold ?? 5 * 1024 * 1024,
