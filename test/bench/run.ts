@@ -16,7 +16,14 @@ const only = linksOnly ? ['links'] : process.argv.find((a) => a.startsWith('--on
 const workDir = path.join(here, 'tmp', `run-${process.pid}`);
 mkdirSync(workDir, { recursive: true });
 // A --quick smoke run or a partial --only run never overwrites the committed full-run report.
-const outDir = quick ? path.join(here, 'tmp', 'quick') : only && !linksOnly ? path.join(here, 'tmp', 'partial') : here;
+// CHUTE_BENCH_OUT_DIR: experiments write their report elsewhere (e.g. test/bench/tmp/x), never over the committed one.
+const outDir = process.env.CHUTE_BENCH_OUT_DIR
+  ? path.resolve(process.env.CHUTE_BENCH_OUT_DIR)
+  : quick
+    ? path.join(here, 'tmp', 'quick')
+    : only && !linksOnly
+      ? path.join(here, 'tmp', 'partial')
+      : here;
 mkdirSync(outDir, { recursive: true });
 
 const report: Report = {

@@ -80,6 +80,9 @@ export async function benchLinks(ctx: BenchContext): Promise<Omit<Section, 'id' 
   // variants in one run: CHUTE_BENCH_ENGINE_VARIANTS='[{"concurrency":6},{"hashAhead":32}]'.
   const engineJson = process.env.CHUTE_BENCH_ENGINE_JSON ? (JSON.parse(process.env.CHUTE_BENCH_ENGINE_JSON) as Record<string, unknown>) : undefined;
   const variants = process.env.CHUTE_BENCH_ENGINE_VARIANTS ? (JSON.parse(process.env.CHUTE_BENCH_ENGINE_VARIANTS) as Record<string, unknown>[]) : [];
+  // Experiments only: bench-page knobs for Chute (A/B of where its CPU goes, test/bench/upload/page/chute.ts),
+  // each run like a client with its CPU per MB: CHUTE_BENCH_PAGE_VARIANTS='[{"precomputed":true},{"noTabs":true}]'.
+  const pageVariants = process.env.CHUTE_BENCH_PAGE_VARIANTS ? (JSON.parse(process.env.CHUTE_BENCH_PAGE_VARIANTS) as Record<string, unknown>[]) : [];
   const log = (s: string) => console.log(`[bench] links: ${s}`);
 
   const cleanup: (() => Promise<unknown> | unknown)[] = [];
@@ -229,7 +232,8 @@ export async function benchLinks(ctx: BenchContext): Promise<Omit<Section, 'id' 
           for (const client of order) {
             const key = `links/${link.id}/${client}-${seq++}`;
             try {
-              const before = cpuSnapshot(names());
+              // Browser clients: from the start of the upload call (page load and file selection not counted).
+              let before = cpuSnapshot(names());
               let after: ReturnType<typeof cpuSnapshot> | undefined;
               let ms: number;
               let storedKey = key;
@@ -239,6 +243,8 @@ export async function benchLinks(ctx: BenchContext): Promise<Omit<Section, 'id' 
                 if (!pages.includes(client)) throw new Error(`${client} page missing`);
                 const r = await runPage(browser, `${web.url}/${client}.html`, file, client === 'chute' ? { signerUrl, token: TOKEN, timeline: verbose, ...(engineJson ? { engine: engineJson } : {}) } : { signerUrl, token: TOKEN, defaults: true }, () => {
                   after = cpuSnapshot(names());
+                }, () => {
+                  before = cpuSnapshot(names());
                 });
                 ms = r.ms;
                 storedKey = r.key;
@@ -268,6 +274,50 @@ export async function benchLinks(ctx: BenchContext): Promise<Omit<Section, 'id' 
             } catch (err) {
               errors.push(`${link.id}/${client}: ${err instanceof Error ? err.message.slice(0, 300) : String(err)}`);
               log(`${link.id} ${client} failed: ${err instanceof Error ? err.message.slice(0, 300) : String(err)}`);
+            }
+          }
+          // The hash cost alone, in the same run: MD5 + CRC64NVME of the same file in one worker of
+          // the Chute page (the product's pool), CPU from /proc like the clients'.
+          if (clients.includes('chute')) {
+            try {
+              let before = cpuSnapshot(names());
+              let after: ReturnType<typeof cpuSnapshot> | undefined;
+              const r = await runPageFn(browser, `${web.url}/chute.html`, file, 'hashOnly', {}, () => {
+                after = cpuSnapshot(names());
+              }, false, () => {
+                before = cpuSnapshot(names());
+              });
+              const groups = cpuDelta(before, after ?? cpuSnapshot(names()));
+              const perGroup = cpu.get(`${link.id}:hash`) ?? new Map<string, number[]>();
+              for (const [g, v] of groups) perGroup.set(g, [...(perGroup.get(g) ?? []), v / (size / 1e6)]);
+              cpu.set(`${link.id}:hash`, perGroup);
+              log(`${link.id} rep ${rep + 1}/${reps} hash cost alone (MD5 + CRC64NVME, one worker): ${(size / 1e6 / (r.ms / 1000)).toFixed(0)} MB/s, browser-side CPU ${(sumBrowser(groups) / (size / 1e6)).toFixed(2)} ms/MB`);
+              if (verbose) log(`  CPU ms/MB: ${[...groups].map(([g, v]) => `${g} ${(v / (size / 1e6)).toFixed(2)}`).join(', ')}`);
+            } catch (err) {
+              errors.push(`${link.id}/hash cost: ${err instanceof Error ? err.message.slice(0, 300) : String(err)}`);
+            }
+          }
+          for (const knobs of pageVariants) {
+            const vk = `${link.id}:chute ${JSON.stringify(knobs)}`;
+            try {
+              const o = { signerUrl, token: TOKEN, knobs, ...(engineJson ? { engine: engineJson } : {}) };
+              await runPageFn(browser, `${web.url}/chute.html`, file, 'prepare', o, () => {}, true);
+              const before = cpuSnapshot(names());
+              let after: ReturnType<typeof cpuSnapshot> | undefined;
+              const r = await runPageFn(browser, `${web.url}/chute.html`, file, 'run', o, () => {
+                after = cpuSnapshot(names());
+              });
+              const groups = cpuDelta(before, after ?? cpuSnapshot(names()));
+              const perGroup = cpu.get(vk) ?? new Map<string, number[]>();
+              for (const [g, v] of groups) perGroup.set(g, [...(perGroup.get(g) ?? []), v / (size / 1e6)]);
+              cpu.set(vk, perGroup);
+              const rate = size / 1e6 / (r.ms / 1000);
+              rates.set(vk, [...(rates.get(vk) ?? []), rate]);
+              log(`${link.id} rep ${rep + 1}/${reps} chute ${JSON.stringify(knobs)}: ${rate.toFixed(2)} MB/s, browser CPU ${(sumBrowser(groups) / (size / 1e6)).toFixed(1)} ms/MB`);
+              if (verbose) log(`  CPU ms/MB: ${[...groups].map(([g, v]) => `${g} ${(v / (size / 1e6)).toFixed(2)}`).join(', ')}`);
+              await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: r.key }));
+            } catch (err) {
+              errors.push(`${vk}: ${err instanceof Error ? err.message.slice(0, 300) : String(err)}`);
             }
           }
           for (const v of variants) {
@@ -350,6 +400,17 @@ export async function benchLinks(ctx: BenchContext): Promise<Omit<Section, 'id' 
         peer: { label: 'stock @uppy/aws-s3 (no hashing)', value: su },
         note: 'Chute hashes every part (MD5 + CRC64NVME), stock Uppy sends the bytes unhashed',
       });
+      const hc = browserCpuOf(`${link.id}:hash`);
+      const allowed = su == null || hc == null ? null : su + hc;
+      figures.push({
+        label: `${title}: Chute CPU/MB ≤ stock Uppy CPU/MB + hash cost (MD5 + CRC64NVME of the same file alone in one worker, same run)`,
+        value: cu,
+        unit: 'ms/MB',
+        better: 'lower',
+        peer: { label: 'stock Uppy + hash cost', value: allowed },
+        ...(allowed == null ? {} : { target: { text: `≤ ${allowed.toFixed(2)} ms/MB`, maxValue: allowed } }),
+        note: `stock Uppy ${su?.toFixed(2) ?? '—'} + hash cost ${hc?.toFixed(2) ?? '—'} = ${allowed?.toFixed(2) ?? '—'} ms/MB; Chute ${cu?.toFixed(2) ?? '—'}: excess ${cu == null || allowed == null ? '—' : (cu - allowed).toFixed(2)} ms/MB (${cu == null || allowed == null ? 'not measured' : cu <= allowed ? 'target met' : 'target not met'})`,
+      });
       const r = (a: number | null, b: number | null) => (a == null || b == null || b === 0 ? '—' : `${(a / b).toFixed(2)}×`);
       const f = (v: number | null) => (v == null ? '—' : v.toFixed(1));
       rows.push([
@@ -365,7 +426,8 @@ export async function benchLinks(ctx: BenchContext): Promise<Omit<Section, 'id' 
         r(c, med(`${link.id}:aws`)),
         r(c, med(`${link.id}:curl`)),
       ]);
-      for (const client of ['chute', 'stock-uppy'] as const) {
+      const cpuLabel: Record<string, string> = { ...LINK_CLIENT_LABEL, hash: 'hash cost alone: MD5 + CRC64NVME of the file, one worker' };
+      for (const client of ['chute', 'stock-uppy', 'hash', ...pageVariants.map((v) => `chute ${JSON.stringify(v)}`)]) {
         const g = cpu.get(`${link.id}:${client}`);
         if (!g) continue;
         const m = (name: string) => median(g.get(name) ?? []) ?? 0;
@@ -373,8 +435,8 @@ export async function benchLinks(ctx: BenchContext): Promise<Omit<Section, 'id' 
         const other = chromiumGroups.filter((n) => !['chromium browser', 'chromium renderer', 'chromium gpu-process', 'chromium NetworkService'].includes(n));
         cpuRows.push([
           title,
-          LINK_CLIENT_LABEL[client],
-          f(med(`${link.id}:${client}`)),
+          cpuLabel[client] ?? client,
+          client === 'hash' ? '—' : f(med(`${link.id}:${client}`)),
           m('chromium browser').toFixed(2),
           m('chromium renderer').toFixed(2),
           m('chromium gpu-process').toFixed(2),
@@ -384,6 +446,9 @@ export async function benchLinks(ctx: BenchContext): Promise<Omit<Section, 'id' 
           m('local-r2').toFixed(2),
           m('delay proxy').toFixed(2),
         ]);
+      }
+      if (cu != null && allowed != null && su != null && hc != null) {
+        cpuRows.push([title, `goal: Chute ≤ stock Uppy + hash cost = ${su.toFixed(2)} + ${hc.toFixed(2)} = ${allowed.toFixed(2)}`, '', '', '', '', '', '', `${cu.toFixed(2)}: excess ${(cu - allowed).toFixed(2)} ${cu <= allowed ? '✅' : '❌'}`, '', '']);
       }
     }
     return {
@@ -395,7 +460,7 @@ export async function benchLinks(ctx: BenchContext): Promise<Omit<Section, 'id' 
         'This kernel has no netem: the round trip comes from a userland delay proxy in the store namespace (RTT/2 each way per chunk, and one RTT before a new connection\'s first byte, standing in for the TCP handshake), in front of both the store and the signer. TCP itself sees a short round trip to the proxy, so window growth over a long path (slow start, buffer limits) is not modelled: what the link charges is bandwidth and one RTT per request/answer and per new connection, which is what separates the clients here.',
         'The signer\'s own calls to the store pass the proxy undelayed (it sits next to the store; the user is the one far away).',
         `Chromium ${browser.version} in the root namespace. ${engineJson ? `Chute with experimental engine options ${JSON.stringify(engineJson)} (not as shipped);` : 'Chute as shipped (no options but the signer URL);'} stock @uppy/aws-s3 6.3.1 with its defaults (chunk size max(5 MiB, size ÷ 10,000), one part at a time, a single PUT up to 100 MiB); aws s3 cp with awscli v2's defaults (8 MiB parts, 10 requests at once, process start included); curl -T: one presigned PUT, one stream.`,
-        `Median of ${Number.isFinite(repsDone) ? repsDone : reps} run(s) per client and link, order rotated per repetition; every stored object's size checked and its bytes read back (over a second, unshaped veth) once per client and link. Browser-side CPU per MB: every Chromium process (browser, renderer with its workers, GPU, network service, utilities), read from /proc.`,
+        `Median of ${Number.isFinite(repsDone) ? repsDone : reps} run(s) per client and link, order rotated per repetition; every stored object's size checked and its bytes read back (over a second, unshaped veth) once per client and link. Browser-side CPU per MB: every Chromium process (browser, renderer with its workers, GPU, network service, utilities), read from /proc, from the start of the upload call to its end (page load and file selection not counted).`,
       ].join(' '),
       figures,
       tables: [
@@ -407,7 +472,7 @@ export async function benchLinks(ctx: BenchContext): Promise<Omit<Section, 'id' 
         },
         {
           title: 'Browser-side CPU per MB on the same link (ms of CPU per MB uploaded, medians)',
-          note: 'From /proc, per Chromium process type; the store and the delay proxy are shown for scale (on a user\'s machine they are elsewhere).',
+          note: 'From /proc, per Chromium process type; the store and the delay proxy are shown for scale (on a user\'s machine they are elsewhere). The hash cost is measured alone in the same run (MD5 + CRC64NVME of the same file, part by part, in one worker of the product\'s pool in the Chute page); goal per link: Chute ≤ stock Uppy (which hashes nothing) + that hash cost, the excess is overhead.',
           columns: ['link', 'client', 'MB/s', 'browser', 'renderer (+ workers)', 'GPU', 'network', 'other Chromium', 'browser-side total', 'local-r2', 'delay proxy'],
           rows: cpuRows,
         },
@@ -469,12 +534,36 @@ function sumBrowser(groups: Map<string, number>): number {
   return s;
 }
 
-async function runPage(browser: Browser, url: string, file: string, opts: Record<string, unknown>, atEnd: () => void): Promise<PageResult> {
+/** Calls `window.bench[fn](opts)` on a fresh page with the file selected; `atEnd` runs as soon as it returns. */
+async function runPageFn<T = PageResult>(browser: Browser, url: string, file: string, fn: 'run' | 'hashOnly' | 'prepare', opts: Record<string, unknown>, atEnd: () => void, keepPage = false, atStart?: () => void): Promise<T> {
+  const page = keptPage ?? (await browser.context.newPage());
+  keptPage = undefined;
+  let keep = false;
+  try {
+    if (page.url() !== url) {
+      await page.goto(url);
+      await page.waitForFunction(() => 'bench' in window);
+      await page.setInputFiles('#file', file);
+    }
+    atStart?.();
+    const r = await page.evaluate(([f, o]) => (window as unknown as { bench: Record<string, (x: unknown) => Promise<T>> }).bench[f as string]?.(o) as Promise<T>, [fn, opts] as const);
+    atEnd();
+    keep = keepPage;
+    return r;
+  } finally {
+    if (keep) keptPage = page;
+    else await page.close();
+  }
+}
+let keptPage: Awaited<ReturnType<Browser['context']['newPage']>> | undefined;
+
+async function runPage(browser: Browser, url: string, file: string, opts: Record<string, unknown>, atEnd: () => void, atStart?: () => void): Promise<PageResult> {
   const page = await browser.context.newPage();
   try {
     await page.goto(url);
     await page.waitForFunction(() => 'bench' in window);
     await page.setInputFiles('#file', file);
+    atStart?.();
     const r = await page.evaluate((o) => (window as unknown as { bench: { run(x: unknown): Promise<PageResult> } }).bench.run(o), opts);
     atEnd();
     return r;

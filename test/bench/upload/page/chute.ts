@@ -1,6 +1,36 @@
 // Chute's engine (@chute/uploader): worker-hashed, parallel parts, full-object CRC64NVME.
-import { ChuteEngine, defaultPoolSize, MemoryRecordStore } from '@chute/uploader';
+import { choosePartSize, DEFAULT_PART_SIZE, partCount, partRange } from '@chute/protocol';
+import {
+  ChuteEngine,
+  defaultPoolSize,
+  IndexedDbRecordStore,
+  MemoryLocks,
+  MemoryRecordStore,
+  type PartDigest,
+  type PartHasher,
+  type PartTransport,
+  type PutRequest,
+  silentChannel,
+  WorkerHashPool,
+  XhrTransport,
+} from '@chute/uploader';
 import { measure, theFile } from './common.js';
+
+/** Experiments only (A/B of where Chute's CPU goes; the link bench's CHUTE_BENCH_PAGE_VARIANTS). */
+interface PageKnobs {
+  /** Resume records in IndexedDB (the product's default store) instead of memory. */
+  store?: 'idb' | 'memory';
+  /** No BroadcastChannel and no Web Locks (in-page locks, a silent channel). */
+  noTabs?: boolean;
+  /** Parts hashed by `prepare()` beforehand (not measured): the upload reads each part once, for the PUT. */
+  precomputed?: boolean;
+  /** Upload progress dropped (the transport still gets XHR progress events, the engine does not). */
+  noProgress?: boolean;
+  /** No BroadcastChannel only (a silent channel). */
+  noChannel?: boolean;
+  /** No Web Locks only (in-page locks). */
+  noLocks?: boolean;
+}
 
 interface Opts {
   signerUrl: string;
@@ -12,16 +42,81 @@ interface Opts {
   timeline?: boolean;
   /** Further engine options, for experiments (CHUTE_BENCH_ENGINE_JSON in the link bench). */
   engine?: Record<string, unknown>;
+  knobs?: PageKnobs;
+}
+
+const HASH_BOTH = { md5: true, crc64nvme: true, sha256: false };
+const cached = new Map<string, PartDigest>();
+
+/** The pool, except parts `prepare()` hashed already. */
+class PrecomputedHasher implements PartHasher {
+  constructor(readonly pool: WorkerHashPool) {}
+  hashPart(blob: Blob, start: number, end: number, options: Parameters<PartHasher['hashPart']>[3]) {
+    const d = cached.get(`${start}-${end}`);
+    return d ? Promise.resolve(d) : this.pool.hashPart(blob, start, end, options);
+  }
+  probe(blob: Blob, probeBytes: number) {
+    return this.pool.probe(blob, probeBytes);
+  }
+  terminate() {
+    this.pool.terminate();
+  }
+}
+
+class SilentProgressTransport implements PartTransport {
+  readonly #xhr = new XhrTransport();
+  put(req: PutRequest) {
+    return this.#xhr.put({ ...req, onProgress: () => {} });
+  }
+}
+
+const partsOf = (size: number, preferred?: number) => {
+  const ps = choosePartSize(size, { preferred: preferred ?? DEFAULT_PART_SIZE });
+  return Array.from({ length: partCount(size, ps) }, (_, i) => partRange(i + 1, ps, size));
+};
+
+/**
+ * The hash cost alone: MD5 + CRC64NVME of the whole file, part by part at Chute's part size, in
+ * one worker of the product's pool (worker start and WASM compile included, as in an upload).
+ */
+async function hashOnly(o: { partSize?: number }) {
+  const file = theFile();
+  const pool = new WorkerHashPool({ size: 1 });
+  const t0 = performance.now();
+  try {
+    for (const r of partsOf(file.size, o.partSize)) await pool.hashPart(file, r.start, r.end, HASH_BOTH);
+    return { ms: performance.now() - t0, bytes: file.size };
+  } finally {
+    pool.terminate();
+  }
+}
+
+/** Work a knob needs done before the measured run (its CPU is not counted). */
+async function prepare(o: Opts) {
+  if (!o.knobs?.precomputed) return;
+  const file = theFile();
+  const pool = new WorkerHashPool({ size: 1 });
+  cached.clear();
+  try {
+    for (const r of partsOf(file.size, o.partSize)) cached.set(`${r.start}-${r.end}`, await pool.hashPart(file, r.start, r.end, HASH_BOTH));
+  } finally {
+    pool.terminate();
+  }
 }
 
 async function run(o: Opts) {
+  const k = o.knobs ?? {};
   return measure(async () => {
     const engine = new ChuteEngine({
       endpoint: o.signerUrl,
       getAuthToken: () => o.token,
       partSize: o.partSize,
       checksumAlgorithm: o.checksum,
-      store: new MemoryRecordStore(),
+      store: k.store === 'idb' ? new IndexedDbRecordStore(`chute-bench-${Date.now()}`) : new MemoryRecordStore(),
+      ...(k.noTabs || k.noChannel ? { channel: silentChannel } : {}),
+      ...(k.noTabs || k.noLocks ? { locks: new MemoryLocks() } : {}),
+      ...(k.precomputed ? { hasher: new PrecomputedHasher(new WorkerHashPool()) } : {}),
+      ...(k.noProgress ? { transport: new SilentProgressTransport() } : {}),
       ...(o.concurrency ? { concurrency: o.concurrency } : {}),
       ...(o.engine ?? {}),
     });
@@ -46,8 +141,9 @@ async function run(o: Opts) {
       };
     } finally {
       engine.destroy();
+      cached.clear();
     }
   });
 }
 
-(window as unknown as { bench: unknown }).bench = { run };
+(window as unknown as { bench: unknown }).bench = { run, hashOnly, prepare };
