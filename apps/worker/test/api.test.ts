@@ -99,6 +99,17 @@ describe.each(Object.keys(targets) as (keyof typeof targets)[])('%s', (name) => 
     expect(sha(new Uint8Array(await (await fetch(d.body.request.url)).arrayBuffer()))).toBe(sha(file));
   });
 
+  test('multipart in the token form: sign and complete as text/plain without Authorization, verified', async () => {
+    const file = new Uint8Array(randomBytes(2 * 5 * 2 ** 20 + 99));
+    const r = await uploadThroughApi(base(), file, { token: TOKENS.carol, multipart: true, partSize: 5 * 2 ** 20, tokenForm: true });
+    expect(r.done).toMatchObject({ size: file.length, verification: { level: 'full-object-checksum' } });
+    const d = await call(base(), 'carol', 'POST', '/api/downloads', { key: r.done.key });
+    expect(sha(new Uint8Array(await (await fetch(d.body.request.url)).arrayBuffer()))).toBe(sha(file));
+    // text/plain on create is refused: a route on the user's credentials is never CORS-simple.
+    const plain = await call(base(), 'carol', 'POST', '/api/uploads', { name: 'a', size: 1 }, { 'content-type': 'text/plain' });
+    expect([plain.status, plain.body.error.code]).toEqual([415, 'unsupported_media_type']);
+  });
+
   test('list parts, abort twice, owner checks, tampered tokens', async () => {
     const c = await call(base(), 'bob', 'POST', '/api/uploads', { name: 'x.bin', size: 6 * 2 ** 20, multipart: true });
     expect(c.status).toBe(201);
@@ -192,6 +203,11 @@ describe('chute-server and the Worker answer the same, byte for byte', () => {
     ['unknown route', 'alice', 'GET', '/api/nothing'],
     ['wrong method', 'alice', 'PUT', '/api/uploads'],
     ['garbage upload token', 'alice', 'POST', '/api/uploads/xyz/parts', { token: 'garbage', parts: [{ partNumber: 1 }] }],
+    ['token form without a token', null, 'POST', '/api/uploads/xyz/parts', { parts: [{ partNumber: 1 }] }, { 'content-type': 'text/plain;charset=UTF-8' }],
+    ['token form, garbage token', null, 'POST', '/api/uploads/xyz/complete', { token: 'garbage' }, { 'content-type': 'text/plain;charset=UTF-8' }],
+    ['token form with Authorization', 'alice', 'POST', '/api/uploads/xyz/parts', { token: 'garbage', parts: [{ partNumber: 1 }] }, { 'content-type': 'text/plain' }],
+    ['text/plain create', 'alice', 'POST', '/api/uploads', { name: 'a', size: 1 }, { 'content-type': 'text/plain' }],
+    ['form body on downloads', 'alice', 'POST', '/api/downloads', 'key=x', { 'content-type': 'application/x-www-form-urlencoded' }],
     ['bad cursor', 'alice', 'GET', '/api/uploads?cursor=%%%'],
     ['duplicated query', 'alice', 'GET', '/api/uploads?limit=1&limit=2'],
     ['oversized body', 'alice', 'POST', '/api/uploads', JSON.stringify({ name: 'a'.repeat(2 * 2 ** 20), size: 1 })],
