@@ -43,6 +43,8 @@ const envSchema = z.object({
   TOKEN_SECRETS: opt(list),
 
   CORS_ORIGINS: opt(list).default([]),
+  // Preflight-free sign-parts and complete (text/plain, authorised by the upload token alone).
+  TOKEN_FORM: opt(bool).default(true),
   MAX_FILE_SIZE: opt(int(0)),
   ALLOWED_CONTENT_TYPES: opt(list),
   MAX_PARTS: opt(int(1, 10_000)),

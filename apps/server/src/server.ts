@@ -146,6 +146,7 @@ export async function startServer(config: ServerConfig, options: { logDestinatio
     tokenSecrets,
     authenticate: authenticator(config),
     corsOrigins: env.CORS_ORIGINS,
+    tokenForm: env.TOKEN_FORM,
     rateLimit: env.RATE_LIMIT_CAPACITY > 0 && env.RATE_LIMIT_PER_SECOND > 0 ? { capacity: env.RATE_LIMIT_CAPACITY, refillPerSecond: env.RATE_LIMIT_PER_SECOND } : false,
     ...(limitStore ? { limitStore } : {}),
     ...(checksumAlgorithm ? { checksumAlgorithm } : {}),

@@ -132,6 +132,7 @@ export function signerFromEnv(env: Env, limitStore?: LimitStore): Signer {
     tokenSecrets,
     authenticate,
     corsOrigins: list('CORS_ORIGINS') ?? [],
+    tokenForm: bool('TOKEN_FORM') ?? true,
     rateLimit: capacity > 0 && perSecond > 0 ? { capacity, refillPerSecond: perSecond } : false,
     ...(limitStore ? { limitStore } : {}),
     ...(checksum ? { checksumAlgorithm: checksum as (typeof CHECKSUMS)[number] } : {}),
