@@ -5,13 +5,15 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { machineInfo, type Report, type Section, writeReport } from './report.js';
-import { sections } from './sections.js';
+import { SINGLE_SECTION_FLAGS, sections } from './sections.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const quick = process.argv.includes('--quick') || process.env.CHUTE_BENCH_QUICK === '1';
-// `--links` runs the shaped-link section alone and merges it into the committed report.
-const linksOnly = process.argv.includes('--links');
-const only = linksOnly ? ['links'] : process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+// `--links`, `--many-files` (SINGLE_SECTION_FLAGS): that section alone, merged into the committed
+// report (every other section kept as it was).
+const singleFlags = Object.entries(SINGLE_SECTION_FLAGS).filter(([flag]) => process.argv.includes(flag)).map(([, id]) => id);
+const linksOnly = singleFlags.length > 0;
+const only = linksOnly ? singleFlags : process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
 
 const workDir = path.join(here, 'tmp', `run-${process.pid}`);
 mkdirSync(workDir, { recursive: true });
@@ -38,7 +40,13 @@ const previous: Report | null =
   linksOnly && !quick && existsSync(path.join(outDir, 'results.json')) ? (JSON.parse(readFileSync(path.join(outDir, 'results.json'), 'utf8')) as Report) : null;
 if (previous) {
   report.generatedAt = previous.generatedAt;
-  report.machine = { ...previous.machine, linksRunAt: new Date().toISOString(), linksLoadAvgAtStart: machineInfo().loadAvgAtStart as string };
+  const at: Record<string, string> = {};
+  for (const id of singleFlags) {
+    const k = id.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
+    at[`${k}RunAt`] = new Date().toISOString();
+    at[`${k}LoadAvgAtStart`] = machineInfo().loadAvgAtStart as string;
+  }
+  report.machine = { ...previous.machine, ...at };
 }
 const keep = (s: Section[]) => {
   if (!previous) return s;
@@ -66,7 +74,7 @@ for (const def of sections) {
   report.sections.push(section);
   writeReport({ ...report, sections: keep(report.sections) }, outDir);
 }
-if (previous) report.machine.linksSeconds = Math.round((Date.now() - started) / 1000);
+if (previous) for (const id of singleFlags) report.machine[`${id.replace(/-(\w)/g, (_, c: string) => c.toUpperCase())}Seconds`] = Math.round((Date.now() - started) / 1000);
 else report.machine.totalSeconds = Math.round((Date.now() - started) / 1000);
 writeReport({ ...report, sections: keep(report.sections) }, outDir);
 if (existsSync(workDir)) rmSync(workDir, { recursive: true, force: true });

@@ -162,4 +162,13 @@ export const sections: SectionDef[] = [
     fullOnly: true,
     run: async (ctx) => (await import('./links/bench.js')).benchLinks(ctx),
   },
+  {
+    id: 'many-files',
+    title: 'Many files on the 200 Mbit/s × 80 ms link: files per second vs stock Uppy',
+    fullOnly: true,
+    run: async (ctx) => (await import('./many-files/bench.js')).benchManyFiles(ctx),
+  },
 ];
+
+/** `pnpm bench --<flag>` runs that one section alone and merges it into the committed report. */
+export const SINGLE_SECTION_FLAGS: Record<string, string> = { '--links': 'links', '--many-files': 'many-files' };

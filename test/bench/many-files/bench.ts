@@ -1,0 +1,302 @@
+// Many-files bench (`pnpm bench --many-files`): a folder's worth of files dropped at once, over the
+// shaped 200 Mbit/s × 80 ms link of the link bench (test/bench/links/bench.ts: network namespace,
+// tc tbf on a veth pair, the userland delay proxy in front of the store and the signer). Peers in
+// the same run: Chute as shipped (one engine, every file added at once) and stock @uppy/aws-s3
+// 6.3.1 with its defaults (its default `limit` of 6). Two sets: 500 × 256 KiB and 50 × 20 MiB.
+// Every object is checked in the store afterwards (count, sizes) and a sample read back.
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutBucketCorsCommand, type S3Client } from '@aws-sdk/client-s3';
+import { ALL_CHECKSUM_HEADERS } from '@chute/protocol';
+import { nodeEntry, repoRoot } from '../../reliability/lib/services.js';
+import { DEFAULT_TOKEN_SECRET } from '../../reliability/lib/signer-process.js';
+import { type Browser, launchChromium } from '../lib/browser.js';
+import { buildPages } from '../lib/build-pages.js';
+import { MiB, makeRandomFile } from '../lib/files.js';
+import { startStaticServer } from '../lib/static-server.js';
+import { createShapedNamespace, netnsUnavailable, type ShapedNamespace } from '../net/netns.js';
+import { type Figure, median, type Section } from '../report.js';
+import type { BenchContext } from '../sections.js';
+import type { ManyResult } from '../upload/page/many-common.js';
+import { s3Client, type StoreAccess } from '../upload/peers.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const BUCKET = 'bench';
+const CREDS = { accessKeyId: 'chute-bench', secretAccessKey: 'chute-bench-secret-key-0123456789' };
+const TOKEN = 'bench-user-token';
+const R2_PORT = 9000;
+const SIGNER_PORT = 9001;
+const STORE_PROXY_PORT = 9100;
+const SIGNER_PROXY_PORT = 9101;
+
+export const MANY_FILES_COMMAND = 'pnpm bench --many-files';
+const LINK = { mbit: 200, rttMs: 80 };
+const linkMBps = (LINK.mbit * 1e6) / 8 / 1e6;
+
+export interface FileSet {
+  id: string;
+  count: number;
+  size: number;
+}
+export const FILE_SETS: FileSet[] = [
+  { id: '500x256KiB', count: 500, size: 256 * 1024 },
+  { id: '50x20MiB', count: 50, size: 20 * MiB },
+];
+
+type Client = 'chute' | 'stock-uppy';
+const CLIENTS: Client[] = ['chute', 'stock-uppy'];
+const LABEL: Record<Client, string> = {
+  chute: 'Chute (as shipped, every file added to one engine at once)',
+  'stock-uppy': 'stock @uppy/aws-s3 6.3.1 (defaults: limit 6)',
+};
+const PAGE: Record<Client, string> = { chute: 'many-chute', 'stock-uppy': 'many-uppy' };
+const setTitle = (s: FileSet) => `${s.count} × ${s.size >= MiB ? `${s.size / MiB} MiB` : `${s.size / 1024} KiB`}`;
+
+export async function benchManyFiles(ctx: BenchContext): Promise<Omit<Section, 'id' | 'title'>> {
+  const why = netnsUnavailable();
+  if (why) return { status: 'skipped', reason: why, figures: [] };
+  const reps = Number(process.env.CHUTE_BENCH_MANY_REPS ?? process.env.CHUTE_BENCH_REPS ?? 3);
+  const onlySets = process.env.CHUTE_BENCH_MANY_SETS?.split(',');
+  const sets = FILE_SETS.filter((s) => !onlySets || onlySets.includes(s.id));
+  const clientsEnv = process.env.CHUTE_BENCH_CLIENTS?.split(',');
+  const clients = CLIENTS.filter((c) => !clientsEnv || clientsEnv.includes(c));
+  // Experiments only: engine options for Chute (the report says when any were set).
+  const engineJson = process.env.CHUTE_BENCH_ENGINE_JSON ? (JSON.parse(process.env.CHUTE_BENCH_ENGINE_JSON) as Record<string, unknown>) : undefined;
+  const started = Date.now();
+  const log = (s: string) => console.log(`[bench] many-files: ${s}`);
+  const cleanup: (() => Promise<unknown> | unknown)[] = [];
+  const errors: string[] = [];
+  let ns: ShapedNamespace | undefined;
+  try {
+    ns = createShapedNamespace();
+    const theNs = ns;
+    cleanup.push(() => theNs.teardown());
+    const storeHost = ns.storeIp;
+    const dataDir = path.join(ctx.workDir, 'many-r2');
+    mkdirSync(dataDir, { recursive: true });
+    const r2 = await ns.spawnNode(
+      [
+        ...nodeEntry('packages/local-r2', 'cli'),
+        ...['--host', '0.0.0.0', '--port', String(R2_PORT), '--data-dir', dataDir, '--bucket', BUCKET],
+        ...['--access-key-id', CREDS.accessKeyId, '--secret-access-key', CREDS.secretAccessKey],
+        ...['--allowed-host', storeHost, '--allowed-host', ns.controlIp],
+      ],
+      { ready: /local-r2 listening on (https?:\/\/[\d.:]+)/, cwd: repoRoot },
+    );
+    cleanup.push(() => r2.kill());
+
+    const pagesDir = path.join(ctx.workDir, 'many-pages');
+    const pages = await buildPages(path.join(here, '../upload/page'), pagesDir, Object.values(PAGE));
+    const web = await startStaticServer({}, pagesDir);
+    cleanup.push(() => web.close());
+
+    const viaProxy: StoreAccess = { endpoint: `http://${storeHost}:${STORE_PROXY_PORT}`, bucket: BUCKET, ...CREDS };
+    const s3 = s3Client({ ...viaProxy, endpoint: `http://${ns.controlIp}:${R2_PORT}` });
+    await s3.send(
+      new PutBucketCorsCommand({
+        Bucket: BUCKET,
+        CORSConfiguration: {
+          CORSRules: [
+            {
+              AllowedOrigins: [web.url],
+              AllowedMethods: ['GET', 'PUT', 'POST', 'DELETE', 'HEAD'],
+              AllowedHeaders: ['content-type', ...ALL_CHECKSUM_HEADERS, 'x-amz-*'],
+              ExposeHeaders: ['ETag'],
+              MaxAgeSeconds: 3600,
+            },
+          ],
+        },
+      }),
+    );
+    const signer = await ns.spawnNode(nodeEntry('apps/server', 'cli', process.env.CHUTE_USE_SOURCE === '1'), {
+      cwd: repoRoot,
+      env: {
+        HOST: '127.0.0.1',
+        PORT: String(SIGNER_PORT),
+        LOG_LEVEL: 'info',
+        S3_ENDPOINT: viaProxy.endpoint,
+        S3_BUCKET: BUCKET,
+        S3_ACCESS_KEY_ID: CREDS.accessKeyId,
+        S3_SECRET_ACCESS_KEY: CREDS.secretAccessKey,
+        S3_FORCE_PATH_STYLE: 'true',
+        AUTH_MODE: 'tokens',
+        AUTH_TOKENS: `${TOKEN}:bench`,
+        TOKEN_SECRETS: DEFAULT_TOKEN_SECRET,
+        CORS_ORIGINS: web.url,
+        ALLOWED_HOSTS: storeHost,
+        RATE_LIMIT_CAPACITY: '0',
+        RATE_LIMIT_PER_SECOND: '0',
+      },
+      ready: /chute-server listening on (http:\/\/[\d.:]+)/,
+    });
+    cleanup.push(() => signer.kill());
+    const signerUrl = `http://${storeHost}:${SIGNER_PROXY_PORT}`;
+
+    ns.shape(LINK.mbit);
+    const proxy = await ns.spawnNode(
+      [
+        '--import',
+        'tsx',
+        path.join(here, '../net/delay-proxy-cli.ts'),
+        ...['--forward', `${storeHost}:${STORE_PROXY_PORT}=127.0.0.1:${R2_PORT}`],
+        ...['--forward', `${storeHost}:${SIGNER_PROXY_PORT}=127.0.0.1:${SIGNER_PORT}`],
+        ...['--delay', String(LINK.rttMs / 2), '--connect-delay', String(LINK.rttMs)],
+        ...['--undelayed-from', `${storeHost},127.0.0.1`],
+      ],
+      { ready: /delay-proxy (ready)/, cwd: repoRoot },
+    );
+    cleanup.push(() => proxy.kill());
+    const browser: Browser = await launchChromium();
+    cleanup.push(() => browser.close());
+
+    const rates = new Map<string, { filesPerS: number; MBps: number }[]>(); // `${set}:${client}`
+    const protocols = new Map<string, Record<string, number>>();
+    for (const set of sets) {
+      const dir = path.join(ctx.workDir, `many-${set.id}`);
+      mkdirSync(dir, { recursive: true });
+      const files = Array.from({ length: set.count }, (_, i) => makeRandomFile(path.join(dir, `f${String(i).padStart(4, '0')}.bin`), set.size));
+      const md5s = new Map(files.map((f) => [path.basename(f), createHash('md5').update(readFileSync(f)).digest('hex')]));
+      for (let rep = 0; rep < reps; rep++) {
+        const order = clients.map((_, i) => clients[(i + rep) % clients.length] as Client);
+        for (const client of order) {
+          try {
+            if (!pages.includes(PAGE[client])) throw new Error(`${PAGE[client]} page missing`);
+            const opts = client === 'chute' ? { signerUrl, token: TOKEN, ...(engineJson ? { engine: engineJson } : {}) } : { signerUrl, token: TOKEN };
+            const r = await runPage(browser, `${web.url}/${PAGE[client]}.html`, files, opts);
+            await verifyStored(s3, set, md5s, rep === 0);
+            const filesPerS = set.count / (r.ms / 1000);
+            const MBps = (set.count * set.size) / 1e6 / (r.ms / 1000);
+            rates.set(`${set.id}:${client}`, [...(rates.get(`${set.id}:${client}`) ?? []), { filesPerS, MBps }]);
+            protocols.set(`${set.id}:${client}`, r.protocols);
+            log(`${set.id} rep ${rep + 1}/${reps} ${client}: ${filesPerS.toFixed(1)} files/s, ${MBps.toFixed(2)} MB/s (${(MBps / linkMBps).toFixed(2)}× link) in ${(r.ms / 1000).toFixed(1)} s ${JSON.stringify(r.protocols)}${r.detail ? ` ${JSON.stringify(r.detail)}` : ''}`);
+          } catch (err) {
+            errors.push(`${set.id}/${client}: ${err instanceof Error ? err.message.slice(0, 300) : String(err)}`);
+            log(`${set.id} ${client} failed: ${err instanceof Error ? err.message.slice(0, 300) : String(err)}`);
+          } finally {
+            await emptyBucket(s3);
+          }
+        }
+      }
+      rmSync(dir, { recursive: true, force: true });
+    }
+    ns.shape(null);
+
+    const med = (k: string, f: 'filesPerS' | 'MBps') => median((rates.get(k) ?? []).map((x) => x[f]));
+    const figures: Figure[] = [];
+    const rows: (string | number)[][] = [];
+    const x = (a: number | null, b: number | null) => (a == null || b == null || b === 0 ? '—' : `${(a / b).toFixed(2)}×`);
+    for (const set of sets) {
+      const c = med(`${set.id}:chute`, 'filesPerS');
+      const u = med(`${set.id}:stock-uppy`, 'filesPerS');
+      const cM = med(`${set.id}:chute`, 'MBps');
+      const uM = med(`${set.id}:stock-uppy`, 'MBps');
+      const linkFiles = (linkMBps * 1e6) / set.size;
+      figures.push({
+        label: `${setTitle(set)} on ${LINK.mbit} Mbit/s × ${LINK.rttMs} ms: ${LABEL.chute}, files per second`,
+        value: c,
+        unit: 'files/s',
+        better: 'higher',
+        peer: { label: LABEL['stock-uppy'], value: u },
+        target: { text: '≥ 3×', min: 3 },
+        note: `${cM?.toFixed(2) ?? '—'} MB/s vs ${uM?.toFixed(2) ?? '—'} MB/s; the link carries at most ${linkFiles.toFixed(1)} files/s of this size (${linkMBps} MB/s): Chute ${x(cM, linkMBps)} of the link, stock Uppy ${x(uM, linkMBps)}`,
+      });
+      figures.push({
+        label: `${setTitle(set)}: Chute ÷ link rate`,
+        value: cM,
+        unit: 'MB/s',
+        better: 'higher',
+        peer: { label: 'shaped link rate (tbf)', value: linkMBps },
+      });
+      rows.push([setTitle(set), c?.toFixed(1) ?? '—', u?.toFixed(1) ?? '—', x(c, u), cM?.toFixed(2) ?? '—', uM?.toFixed(2) ?? '—', x(cM, linkMBps), x(uM, linkMBps), String(rates.get(`${set.id}:chute`)?.length ?? 0)]);
+    }
+    return {
+      status: rates.size > 0 ? 'ok' : 'failed',
+      ...(errors.length > 0 ? { reason: errors.join('; ') } : {}),
+      conditions: [
+        `Reproduce with \`${MANY_FILES_COMMAND}\` (root, Linux; about ${Math.round((Date.now() - started) / 60_000)} min here).`,
+        `The link bench's setup (see its section): local-r2 and chute-server in network namespace ${ns.name}, a veth pair shaped with tc tbf to ${LINK.mbit} Mbit/s both ways, the userland delay proxy adding ${LINK.rttMs} ms per request/answer and per new connection in front of both; HTTP/1.1 (local-r2 and chute-server speak plain HTTP here).`,
+        `Chromium ${browser.version}. All files selected in one <input multiple> and handed over at once: ${engineJson ? `Chute with experimental engine options ${JSON.stringify(engineJson)} (not as shipped)` : 'Chute as shipped (`new ChuteEngine({ endpoint, getAuthToken })`, defaults: IndexedDB resume records, tab channel, Web Locks, MD5 + CRC64NVME in workers) and `engine.upload(file)` for each'}; stock @uppy/aws-s3 6.3.1 with its defaults (\`limit\` 6 from its source, single PUT below 100 MiB), \`uppy.addFiles(all)\` then \`upload()\`. Timed from the call to the last file stored.`,
+        `Median of ${Math.min(...[...rates.values()].map((v) => v.length))} run(s) per client and set, order rotated per repetition. After every run the bucket is listed: the object count and every size must match; in the first repetition 5 objects per client are read back and compared byte for byte (MD5) with their files; the bucket is emptied between runs.`,
+      ].join(' '),
+      figures,
+      tables: [
+        {
+          title: `Many files on ${LINK.mbit} Mbit/s × ${LINK.rttMs} ms (medians)`,
+          note: `Reproduce: \`${MANY_FILES_COMMAND}\`. Goal: Chute ≥ 3× stock Uppy in files per second.`,
+          columns: ['files', 'Chute files/s', 'stock Uppy files/s', 'Chute ÷ stock Uppy', 'Chute MB/s', 'stock Uppy MB/s', 'Chute ÷ link', 'stock Uppy ÷ link', 'runs'],
+          rows,
+        },
+      ],
+      extra: {
+        command: MANY_FILES_COMMAND,
+        link: { ...LINK, rateMBps: linkMBps },
+        sets,
+        runs: Object.fromEntries(rates),
+        protocols: Object.fromEntries(protocols),
+        ...(engineJson ? { engine: engineJson } : {}),
+      },
+    };
+  } finally {
+    for (const c of cleanup.reverse()) {
+      try {
+        await c();
+      } catch {
+        // keep tearing down
+      }
+    }
+  }
+}
+
+async function runPage(browser: Browser, url: string, files: string[], opts: Record<string, unknown>): Promise<ManyResult> {
+  const page = await browser.context.newPage();
+  try {
+    await page.goto(url);
+    await page.waitForFunction(() => 'bench' in window);
+    await page.setInputFiles('#files', files);
+    return await page.evaluate((o) => (window as unknown as { bench: { run(x: unknown): Promise<ManyResult> } }).bench.run(o), opts);
+  } finally {
+    await page.close();
+  }
+}
+
+async function listAll(s3: S3Client): Promise<{ key: string; size: number }[]> {
+  const out: { key: string; size: number }[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, ...(token ? { ContinuationToken: token } : {}) }));
+    for (const o of page.Contents ?? []) out.push({ key: o.Key ?? '', size: o.Size ?? -1 });
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return out;
+}
+
+/** Every file landed once with its size; a sample is read back and compared with its file. */
+async function verifyStored(s3: S3Client, set: FileSet, md5s: Map<string, string>, readBack: boolean): Promise<void> {
+  const objects = await listAll(s3);
+  if (objects.length !== set.count) throw new Error(`stored ${objects.length} objects, expected ${set.count}`);
+  const wrong = objects.filter((o) => o.size !== set.size);
+  if (wrong.length) throw new Error(`${wrong.length} objects of the wrong size (e.g. ${wrong[0]?.key}: ${wrong[0]?.size})`);
+  // Chute keys end in `/<name>`, stock Uppy's in `/<uuid>-<name>`: the file is found by its (fixed-width) name.
+  const fileOf = (key: string) => [...md5s.keys()].find((n) => key.endsWith(n));
+  const names = new Set(objects.map((o) => fileOf(o.key)).filter(Boolean));
+  if (names.size !== set.count) throw new Error(`${set.count - names.size} files missing or stored twice`);
+  if (!readBack) return;
+  const step = Math.max(1, Math.floor(objects.length / 5));
+  for (let i = 0; i < objects.length; i += step) {
+    const o = objects[i] as { key: string };
+    const name = fileOf(o.key) ?? '';
+    const got = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: o.key }));
+    const h = createHash('md5');
+    for await (const chunk of got.Body as AsyncIterable<Uint8Array>) h.update(chunk);
+    if (h.digest('hex') !== md5s.get(name)) throw new Error(`${o.key}: stored bytes differ from ${name}`);
+  }
+}
+
+async function emptyBucket(s3: S3Client): Promise<void> {
+  const objects = await listAll(s3);
+  for (let i = 0; i < objects.length; i += 1000) {
+    await s3.send(new DeleteObjectsCommand({ Bucket: BUCKET, Delete: { Objects: objects.slice(i, i + 1000).map((o) => ({ Key: o.key })) } }));
+  }
+}
