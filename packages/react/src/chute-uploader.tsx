@@ -4,7 +4,7 @@ import type { ChuteBody } from '@chute/uploader/uppy';
 import type { Body, Meta, Uppy } from '@uppy/core';
 import { useUppyEvent } from '@uppy/react';
 import Dashboard from '@uppy/react/dashboard';
-import type { DragEvent, MouseEvent } from 'react';
+import { type DragEvent, type MouseEvent, useMemo } from 'react';
 import { type ChuteFileView, type PendingView, useChuteFiles, usePendingUploads } from './hooks.js';
 import { type ChuteUppyOptions, chutePluginOf, useChuteUppy } from './use-chute-uppy.js';
 
@@ -22,6 +22,36 @@ export interface ChuteUploaderProps {
   height?: number | string;
   theme?: 'auto' | 'dark' | 'light';
   note?: string;
+  /**
+   * Status lines listed below the Dashboard (default 100): failed files first, then the others in
+   * the order added; the rest are counted in a summary line. Uppy's Dashboard lists every file.
+   */
+  maxFileLines?: number;
+}
+
+const MAX_FILE_LINES = 100;
+
+/** The lines to render (failed first) and the per-status counts of all files. */
+function visibleLines(files: ChuteFileView[], max: number) {
+  const counts: Record<string, number> = {};
+  const failed: ChuteFileView[] = [];
+  const rest: ChuteFileView[] = [];
+  for (const f of files) {
+    const status = f.chute?.status ?? 'waiting';
+    counts[status] = (counts[status] ?? 0) + 1;
+    if (status === 'failed') failed.push(f);
+    else if (rest.length < max) rest.push(f);
+  }
+  const shown = [...failed, ...rest].slice(0, Math.max(max, failed.length));
+  return { shown, hidden: files.length - shown.length, counts };
+}
+
+function summaryOf(counts: Record<string, number>): string {
+  const order = ['verified', 'uploading', 'hashing', 'completing', 'retrying', 'paused', 'waiting', 'failed'];
+  return order
+    .filter((s) => counts[s])
+    .map((s) => `${counts[s]} ${s === 'waiting' ? 'waiting' : (LABEL[s] ?? s).replace('…', '').toLowerCase()}`)
+    .join(', ');
 }
 
 /**
@@ -44,6 +74,7 @@ export function ChuteUploader(props: ChuteUploaderProps) {
 function ChuteUploaderView(props: ChuteUploaderProps & { uppy: Uppy<Meta, Body> }) {
   const { uppy, onUploaded } = props;
   const files = useChuteFiles(uppy);
+  const { shown, hidden, counts } = useMemo(() => visibleLines(files, props.maxFileLines ?? MAX_FILE_LINES), [files, props.maxFileLines]);
   useUppyEvent(uppy, 'upload-success', (file, response) => {
     if (file && onUploaded) onUploaded({ id: file.id, name: file.name ?? '' }, response.body as unknown as ChuteBody);
   });
@@ -69,7 +100,11 @@ function ChuteUploaderView(props: ChuteUploaderProps & { uppy: Uppy<Meta, Body> 
     });
   };
   return (
-    <div className="chute-uploader" onDropCapture={onDropCapture} onClickCapture={onClickCapture}>
+    <div
+      className="chute-uploader"
+      data-file-count={files.length}
+      data-verified-count={counts.verified ?? 0}
+      onDropCapture={onDropCapture} onClickCapture={onClickCapture}>
       <InterruptedUploads uppy={uppy} />
       <Dashboard
         uppy={uppy}
@@ -82,10 +117,15 @@ function ChuteUploaderView(props: ChuteUploaderProps & { uppy: Uppy<Meta, Body> 
       />
       {files.length > 0 && (
         <ul className="chute-files" aria-label="Upload status">
-          {files.map((f) => (
+          {shown.map((f) => (
             <FileLine key={f.id} file={f} />
           ))}
         </ul>
+      )}
+      {hidden > 0 && (
+        <p className="chute-files__summary" role="status" data-hidden-count={hidden}>
+          and {hidden} more {hidden === 1 ? 'file' : 'files'} ({summaryOf(counts)} in all)
+        </p>
       )}
     </div>
   );

@@ -1,8 +1,7 @@
 import { type PendingUpload, supportsFileHandles, type TabProgress, type UploadRecord } from '@chute/uploader';
 import type { ChuteFileState, ChutePluginState } from '@chute/uploader/uppy';
 import type { Body, Meta, Uppy } from '@uppy/core';
-import { useUppyState } from '@uppy/react';
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { chutePluginOf } from './use-chute-uppy.js';
 
 export interface ChuteFileView {
@@ -18,10 +17,60 @@ export interface ChuteFileView {
   error: string | null;
 }
 
-/** Every file with its progress and Chute state (status, verified checksum, error), for custom UIs. */
+type UppyFiles = ReturnType<Uppy<Meta, Body>['getState']>['files'];
+interface FilesSnapshot {
+  files: UppyFiles;
+  chute: ChutePluginState['files'] | undefined;
+}
+const snapshotOf = (uppy: Uppy<Meta, Body>): FilesSnapshot => {
+  const s = uppy.getState();
+  return { files: s.files, chute: (s.plugins.Chute as ChutePluginState | undefined)?.files };
+};
+
+/**
+ * Uppy's files and Chute's per-file state, re-read at most once per animation frame (every 100 ms
+ * in a hidden tab) however many state updates come in between: with 1,000 files uploading, Uppy
+ * updates its state on every progress event of every file, and re-rendering on each would block
+ * the main thread.
+ */
+export function useFilesSnapshot(uppy: Uppy<Meta, Body>): FilesSnapshot {
+  const [snapshot, setSnapshot] = useState(() => snapshotOf(uppy));
+  useEffect(() => {
+    let frame: number | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const update = () => {
+      frame = undefined;
+      timer = undefined;
+      const next = snapshotOf(uppy);
+      setSnapshot((prev) => (prev.files === next.files && prev.chute === next.chute ? prev : next));
+    };
+    const schedule = () => {
+      if (frame !== undefined || timer !== undefined) return;
+      const hidden = typeof document !== 'undefined' && document.hidden;
+      if (typeof requestAnimationFrame === 'function' && !hidden) frame = requestAnimationFrame(update);
+      else timer = setTimeout(update, 100);
+    };
+    uppy.on('state-update', schedule);
+    update();
+    return () => {
+      uppy.off('state-update', schedule);
+      if (frame !== undefined) cancelAnimationFrame(frame);
+      if (timer !== undefined) clearTimeout(timer);
+    };
+  }, [uppy]);
+  return snapshot;
+}
+
+/**
+ * Every file with its progress and Chute state (status, verified checksum, error), for custom UIs.
+ * Updated at most once per animation frame (see `useFilesSnapshot`).
+ */
 export function useChuteFiles(uppy: Uppy<Meta, Body>): ChuteFileView[] {
-  const files = useUppyState(uppy, (s) => s.files);
-  const chute = useUppyState(uppy, (s) => (s.plugins.Chute as ChutePluginState | undefined)?.files);
+  const { files, chute } = useFilesSnapshot(uppy);
+  return useMemo(() => viewsOf(files, chute), [files, chute]);
+}
+
+function viewsOf(files: UppyFiles, chute: FilesSnapshot['chute']): ChuteFileView[] {
   return Object.values(files).map((f) => ({
     id: f.id,
     name: f.name ?? '',
@@ -46,22 +95,24 @@ export function useResumableUploads(uppy: Uppy<Meta, Body>): {
   const [records, setRecords] = useState<UploadRecord[]>([]);
   const [tick, setTick] = useState(0);
   const refresh = useCallback(() => setTick((t) => t + 1), []);
-  const files = useUppyState(uppy, (s) => s.files);
-  // Re-read when files change (one may be a re-selected interrupted upload) or on refresh().
+  const { files } = useFilesSnapshot(uppy);
+  // Re-read when the set of files changes (one may be a re-selected interrupted upload) or on
+  // refresh(); not on progress updates (an IndexedDB read each time).
+  const presentKey = useMemo(() => Object.values(files).map((f) => `${f.name}|${f.size}`).join('\n'), [files]);
   useEffect(() => {
     let live = tick >= 0;
     chutePluginOf(uppy)
       .engine.resumable()
       .then((all) => {
         // A record whose file is back in Uppy is being resumed: no need to ask for it.
-        const present = new Set(Object.values(files).map((f) => `${f.name}|${f.size}`));
+        const present = new Set(presentKey.split('\n'));
         if (live) setRecords(all.filter((r) => !present.has(`${r.name}|${r.size}`)));
       })
       .catch(() => undefined);
     return () => {
       live = false;
     };
-  }, [uppy, files, tick]);
+  }, [uppy, presentKey, tick]);
   const discard = useCallback(
     async (record: UploadRecord) => {
       await chutePluginOf(uppy).engine.discard(record);
@@ -104,8 +155,17 @@ export function usePendingUploads(uppy: Uppy<Meta, Body>): {
   const [busy, setBusy] = useState<Record<string, boolean>>({});
   const [tick, setTick] = useState(0);
   const refresh = useCallback(() => setTick((t) => t + 1), []);
-  const files = useUppyState(uppy, (s) => s.files);
-  const chute = useUppyState(uppy, (s) => (s.plugins.Chute as ChutePluginState | undefined)?.files);
+  const { files, chute } = useFilesSnapshot(uppy);
+  // The files present here (not ghosts, not failed): re-read the pending list only when this set
+  // changes, not on every progress update (each read is an IndexedDB transaction).
+  const presentKey = useMemo(
+    () =>
+      Object.values(files)
+        .filter((f) => !f.isGhost && !f.error)
+        .map((f) => `${f.name}|${f.size}`)
+        .join('\n'),
+    [files],
+  );
   const watched = useRef(new Set<string>());
 
   useEffect(() => {
@@ -123,18 +183,14 @@ export function usePendingUploads(uppy: Uppy<Meta, Body>): {
       .then((all) => {
         if (!live) return;
         // A record whose file is in Uppy (and not failed) is being uploaded here: the Dashboard shows it.
-        const present = new Set(
-          Object.values(files)
-            .filter((f) => !f.isGhost && !f.error)
-            .map((f) => `${f.name}|${f.size}`),
-        );
+        const present = new Set(presentKey.split('\n'));
         setList(all.filter((p) => p.activeIn !== 'here' && !present.has(`${p.name}|${p.size}`)));
       })
       .catch(() => undefined);
     return () => {
       live = false;
     };
-  }, [uppy, files, tick]);
+  }, [uppy, presentKey, tick]);
 
   // Another tab's upload: poll its lock, and take over when it is released.
   const plugin = chutePluginOf(uppy);

@@ -83,6 +83,7 @@ export class ChuteUppyPlugin<M extends Meta, B extends Body> extends BasePlugin<
   #onFileRemoved = (file: UppyFile<M, B>): void => {
     const failed = this.#failed.get(file.id);
     this.#failed.delete(file.id);
+    this.#pendingPatches.delete(file.id);
     void failed?.cancel();
     const files = { ...this.getPluginState().files };
     delete files[file.id];
@@ -92,6 +93,7 @@ export class ChuteUppyPlugin<M extends Meta, B extends Body> extends BasePlugin<
   override uninstall(): void {
     this.uppy.removeUploader(this.#upload);
     this.uppy.off('file-removed', this.#onFileRemoved);
+    this.#flushFiles();
     // Pause (not cancel): the multipart uploads stay resumable after the plugin goes away.
     for (const upload of this.#active.values()) upload.pause();
     this.#active.clear();
@@ -141,13 +143,32 @@ export class ChuteUppyPlugin<M extends Meta, B extends Body> extends BasePlugin<
 
   /** The Chute state of one file (undefined before it starts). */
   fileState(fileId: string): ChuteFileState | undefined {
-    return this.getPluginState().files[fileId];
+    const pending = this.#pendingPatches.get(fileId);
+    const current = this.getPluginState().files[fileId];
+    return pending ? { ...(current ?? { status: 'hashing' }), ...pending } : current;
   }
 
+  // Status changes of many files (1,000 selected at once all go "hashing" → "uploading" → …)
+  // are merged into one plugin-state update per tick instead of one each: every Uppy setState
+  // copies the state and runs every subscriber (Dashboard, React) over all files. A final status
+  // (verified, failed) is written at once, before upload-success / upload-error is emitted.
+  #pendingPatches = new Map<string, Partial<ChuteFileState>>();
+  #flushTimer: ReturnType<typeof setTimeout> | undefined;
+
   #setFile(fileId: string, patch: Partial<ChuteFileState>): void {
-    const files = this.getPluginState().files;
-    const prev = files[fileId] ?? { status: 'hashing' };
-    this.setPluginState({ files: { ...files, [fileId]: { ...prev, ...patch } } });
+    this.#pendingPatches.set(fileId, { ...this.#pendingPatches.get(fileId), ...patch });
+    if (patch.status === 'verified' || patch.status === 'failed') this.#flushFiles();
+    else this.#flushTimer ??= setTimeout(() => this.#flushFiles(), 16);
+  }
+
+  #flushFiles(): void {
+    if (this.#flushTimer !== undefined) clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
+    if (this.#pendingPatches.size === 0) return;
+    const files = { ...this.getPluginState().files };
+    for (const [id, patch] of this.#pendingPatches) files[id] = { ...(files[id] ?? { status: 'hashing' }), ...patch };
+    this.#pendingPatches.clear();
+    this.setPluginState({ files });
   }
 
   #upload = async (fileIDs: string[]): Promise<void> => {
