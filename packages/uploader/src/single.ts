@@ -55,6 +55,10 @@ export async function runSingle(d: UploadDriver): Promise<UploadResult> {
     return signedTarget(url, headers, expiresAt, ctx.clock.now(), ctx.options.urlExpiryMarginMs);
   };
 
+  // The create is made before the PUT waits for a connection slot: with many files queued, their
+  // creates run ahead of need (on the signer's connections) instead of holding a store slot for a
+  // signer round trip each. A URL that went stale while waiting is signed again in the slot.
+  signed = await d.signerCall('create', (signal) => sign(signal));
   d.setStatus('uploading');
   d.setParts(0, 1);
   const res = await sendWithRecovery(d, {
