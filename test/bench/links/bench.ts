@@ -304,16 +304,17 @@ export async function benchLinks(ctx: BenchContext): Promise<Omit<Section, 'id' 
               await runPageFn(browser, `${web.url}/chute.html`, file, 'prepare', o, () => {}, true);
               const before = cpuSnapshot(names());
               let after: ReturnType<typeof cpuSnapshot> | undefined;
+              const rss = rendererRss(names);
               const r = await runPageFn(browser, `${web.url}/chute.html`, file, 'run', o, () => {
                 after = cpuSnapshot(names());
-              });
+              }).finally(() => rss.stop());
               const groups = cpuDelta(before, after ?? cpuSnapshot(names()));
               const perGroup = cpu.get(vk) ?? new Map<string, number[]>();
               for (const [g, v] of groups) perGroup.set(g, [...(perGroup.get(g) ?? []), v / (size / 1e6)]);
               cpu.set(vk, perGroup);
               const rate = size / 1e6 / (r.ms / 1000);
               rates.set(vk, [...(rates.get(vk) ?? []), rate]);
-              log(`${link.id} rep ${rep + 1}/${reps} chute ${JSON.stringify(knobs)}: ${rate.toFixed(2)} MB/s, browser CPU ${(sumBrowser(groups) / (size / 1e6)).toFixed(1)} ms/MB`);
+              log(`${link.id} rep ${rep + 1}/${reps} chute ${JSON.stringify(knobs)}: ${rate.toFixed(2)} MB/s, browser CPU ${(sumBrowser(groups) / (size / 1e6)).toFixed(1)} ms/MB, renderer RSS peak ${(rss.peak() / MiB).toFixed(0)} MiB, JS heap peak ${(r.heapPeak / MiB).toFixed(0)} MiB`);
               if (verbose) log(`  CPU ms/MB: ${[...groups].map(([g, v]) => `${g} ${(v / (size / 1e6)).toFixed(2)}`).join(', ')}`);
               await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: r.key }));
             } catch (err) {
@@ -526,6 +527,26 @@ function ourChromium(fixed: Map<number, string>): Map<number, string> {
   };
   for (const [pid, { comm, cmdline }] of info) names.set(pid, ours(pid) ? cpuGroup(pid, cmdline, comm, new Map()) : 'foreign chromium');
   return names;
+}
+
+/** Samples the summed resident memory of this bench's Chromium renderers every 100 ms until stopped. */
+function rendererRss(names: () => Map<number, string>): { peak(): number; stop(): void } {
+  let peak = 0;
+  const sample = () => {
+    let sum = 0;
+    for (const [pid, g] of names()) {
+      if (g !== 'chromium renderer') continue;
+      try {
+        const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+        sum += Number(kb ?? 0) * 1024;
+      } catch {
+        // gone
+      }
+    }
+    peak = Math.max(peak, sum);
+  };
+  const timer = setInterval(sample, 100);
+  return { peak: () => peak, stop: () => clearInterval(timer) };
 }
 
 function sumBrowser(groups: Map<string, number>): number {

@@ -30,6 +30,10 @@ interface PageKnobs {
   noChannel?: boolean;
   /** No Web Locks only (in-page locks). */
   noLocks?: boolean;
+  /** Each part read into memory and sent as a memory-backed Blob (`new Blob([bytes])`) instead of the file's slice. */
+  memoryBlob?: boolean;
+  /** Each part sent as its bytes (an ArrayBuffer body). Measured: ~300 ms/MB browser-side (vs ~25 for the slice). */
+  arrayBufferBody?: boolean;
 }
 
 interface Opts {
@@ -67,6 +71,17 @@ class SilentProgressTransport implements PartTransport {
   readonly #xhr = new XhrTransport();
   put(req: PutRequest) {
     return this.#xhr.put({ ...req, onProgress: () => {} });
+  }
+}
+
+/** Reads the part into memory first, then sends it as a memory Blob or as bytes. */
+class BufferedTransport implements PartTransport {
+  readonly #xhr = new XhrTransport();
+  constructor(readonly asBytes: boolean) {}
+  async put(req: PutRequest) {
+    const bytes = await req.body.arrayBuffer();
+    const body = this.asBytes ? Object.assign(bytes, { size: bytes.byteLength }) : new Blob([bytes]);
+    return this.#xhr.put({ ...req, body: body as unknown as Blob });
   }
 }
 
@@ -117,6 +132,7 @@ async function run(o: Opts) {
       ...(k.noTabs || k.noLocks ? { locks: new MemoryLocks() } : {}),
       ...(k.precomputed ? { hasher: new PrecomputedHasher(new WorkerHashPool()) } : {}),
       ...(k.noProgress ? { transport: new SilentProgressTransport() } : {}),
+      ...(k.memoryBlob || k.arrayBufferBody ? { transport: new BufferedTransport(k.arrayBufferBody === true) } : {}),
       ...(o.concurrency ? { concurrency: o.concurrency } : {}),
       ...(o.engine ?? {}),
     });
