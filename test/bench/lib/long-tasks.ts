@@ -29,7 +29,7 @@ export async function installLongTaskObserver(page: Page): Promise<void> {
       try {
         new PerformanceObserver((list) => {
           for (const e of list.getEntries()) into.push({ start: e.startTime, duration: e.duration });
-        }).observe({ type, buffered: true });
+        }).observe({ type, buffered: true } as PerformanceObserverInit);
       } catch {
         // type not supported
       }
