@@ -29,7 +29,7 @@ export async function installLongTaskObserver(page: Page): Promise<void> {
       try {
         new PerformanceObserver((list) => {
           for (const e of list.getEntries()) into.push({ start: e.startTime, duration: e.duration });
-        }).observe({ type, buffered: true } as Parameters<PerformanceObserver['observe']>[0]);
+        }).observe({ type, buffered: true } as unknown as Parameters<InstanceType<typeof PerformanceObserver>['observe']>[0]);
       } catch {
         // type not supported
       }
