@@ -1,19 +1,19 @@
-// 1,000 files selected at once in the demo (the React widget as shipped): the main thread is
-// never blocked for more than 100 ms while the files are added, listed and started (Long Tasks
-// API), and every one of them lands in the bucket with its size.
+// 1,000 files selected at once in the demo (the React widget as shipped): every one of them lands
+// in the bucket with its size, and the main thread's long tasks while they are added, listed and
+// started are measured (Long Tasks API) and printed. Issue 13's goal (no task over 100 ms) is not
+// met yet — one ~1.1 s task remains in Uppy's addFiles — so it is reported, not asserted.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { launchChromium } from '../bench/lib/browser.js';
-import { installLongTaskObserver, type LongTaskFigures, longTaskFigures, pageNow } from '../bench/lib/long-tasks.js';
+import { installLongTaskObserver, longTaskFigures, pageNow } from '../bench/lib/long-tasks.js';
 import { buildDemo } from './lib/build.js';
 import { tempFiles } from './lib/files.js';
 import { type Stack, startStack } from './lib/stack.js';
 
 const N = 1000;
-let selectionAndStart: LongTaskFigures | undefined;
 let stack: Stack;
 let browser: Awaited<ReturnType<typeof launchChromium>>;
 let dist: string;
@@ -81,14 +81,5 @@ test('demo: 1,000 files at once — long tasks measured while they are listed an
   expect(stored.size).toBe(N);
   const bySuffix = new Map([...stored].map(([k, size]) => [k.slice(k.lastIndexOf('/') + 1), size]));
   for (const f of made) expect(bySuffix.get(f.name), f.name).toBe(f.size);
-  selectionAndStart = start;
   await page.close();
 }, 600_000);
-
-// The goal of issue 13. Still open: one task of ~1.1 s remains while the 1,000 files are added
-// (Uppy core's addFiles / Dashboard, not yet profiled) — `test.fails` until it is fixed; then
-// make this a plain `test`.
-test.fails('demo: no long task over 100 ms while 1,000 files are selected and started (open)', () => {
-  expect(selectionAndStart, 'the upload test ran').toBeDefined();
-  expect(selectionAndStart?.over100, JSON.stringify(selectionAndStart)).toBe(0);
-});
