@@ -157,6 +157,11 @@ export const sections: SectionDef[] = [
     },
   },
   {
+    id: 'growth',
+    title: 'Growth: 16 MiB → 4 GiB files (throughput, page heap) and 1,000 / 10,000-part sign and complete',
+    run: async (ctx) => (await import('./growth/bench.js')).benchGrowth(ctx),
+  },
+  {
     id: 'links',
     title: 'Shaped links: Chromium → store over tc-shaped veth links with a real round trip',
     fullOnly: true,
@@ -171,4 +176,4 @@ export const sections: SectionDef[] = [
 ];
 
 /** `pnpm bench --<flag>` runs that one section alone and merges it into the committed report. */
-export const SINGLE_SECTION_FLAGS: Record<string, string> = { '--links': 'links', '--many-files': 'many-files' };
+export const SINGLE_SECTION_FLAGS: Record<string, string> = { '--links': 'links', '--many-files': 'many-files', '--growth': 'growth' };
