@@ -22,7 +22,7 @@ import { mkdirSync } from 'node:fs';
 import { expandSignedParts, type SignPartsTemplateResponse } from '@chute/protocol';
 import { crc64CombineAll, crc64ToBase64, CRC64NVME_HASH_WASM_POLY } from '@chute/uploader';
 import { crc64 } from 'hash-wasm';
-import { startLocalR2Process } from '../../reliability/lib/services.js';
+import { type Service, startLocalR2Process } from '../../reliability/lib/services.js';
 import { startSignerProcess } from '../../reliability/lib/signer-process.js';
 import { median } from '../report.js';
 
@@ -246,16 +246,33 @@ export async function benchManyParts(o: { quick: boolean; workDir: string; log: 
   mkdirSync(dataDir, { recursive: true });
   const cleanup: (() => Promise<unknown>)[] = [];
   const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+  const signers: Service[] = [];
   try {
     const r2 = await startLocalR2Process(dataDir, BUCKET, 0, ['--access-key-id', CREDS.accessKeyId, '--secret-access-key', CREDS.secretAccessKey]);
     cleanup.push(() => r2.kill());
     const standIn = await startStandIn(r2.url);
     cleanup.push(() => standIn.close());
     const cfg = { bucket: BUCKET, credentials: CREDS, tokens: { [TOKEN]: 'bench' } };
-    const signerStandIn = await startSignerProcess({ ...cfg, storeEndpoint: standIn.url });
-    cleanup.push(() => signerStandIn.kill());
-    const signerReal = await startSignerProcess({ ...cfg, storeEndpoint: r2.url });
-    cleanup.push(() => signerReal.kill());
+    // chute-server's default file size limit is 5 GiB and its daily quota 50 GiB per user; 10,000
+    // parts of 5 MiB are 50 GiB, several times. The servers inherit this process's environment, so
+    // the limits are lifted for them alone (0: no daily limit).
+    const before = { MAX_FILE_SIZE: process.env.MAX_FILE_SIZE, MAX_BYTES_PER_DAY: process.env.MAX_BYTES_PER_DAY };
+    process.env.MAX_FILE_SIZE = String(64 * 2 ** 30);
+    process.env.MAX_BYTES_PER_DAY = '0';
+    try {
+      const standInSigner = await startSignerProcess({ ...cfg, storeEndpoint: standIn.url });
+      cleanup.push(() => standInSigner.kill());
+      signers.push(standInSigner);
+      const realSigner = await startSignerProcess({ ...cfg, storeEndpoint: r2.url });
+      cleanup.push(() => realSigner.kill());
+      signers.push(realSigner);
+    } finally {
+      for (const [k, v] of Object.entries(before)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+    const [signerStandIn, signerReal] = signers as [Service, Service];
 
     // Every part holds the same 5 MiB, so one MD5 and one CRC64NVME stand for all of them.
     const bytes = Buffer.alloc(PART);
