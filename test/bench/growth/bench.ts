@@ -128,8 +128,8 @@ export async function benchGrowth(ctx: BenchContext): Promise<Omit<Section, 'id'
   const started = Date.now();
   const log = (s: string) => console.log(`[bench] growth: ${s}`);
   const sizesMiB = process.env.CHUTE_BENCH_GROWTH_MIB?.split(',').map(Number) ?? (ctx.quick ? [16, 64] : [16, 256, 1024, 4096]);
-  // Small sizes are quick and noisy: more repetitions there.
-  const repsOf = (mib: number) => Number(process.env.CHUTE_BENCH_GROWTH_REPS ?? (ctx.quick ? 1 : mib <= 256 ? 3 : 1));
+  // Medians of 3 (2 at 4 GiB, ~1 min each here); quick: one run each.
+  const repsOf = (mib: number) => Number(process.env.CHUTE_BENCH_GROWTH_REPS ?? (ctx.quick ? 1 : mib >= 4096 ? 2 : 3));
   const dataDir = path.join(ctx.workDir, 'growth-r2');
   mkdirSync(dataDir, { recursive: true });
   const cleanup: (() => Promise<unknown> | unknown)[] = [];
@@ -287,10 +287,11 @@ export async function benchGrowth(ctx: BenchContext): Promise<Omit<Section, 'id'
       value: med(r.rssPeakMB),
       unit: 'MB',
       better: 'lower',
+      ...(base && base !== r && r.mode === 'multipart' ? { peer: { label: `the same at ${base.mib} MiB`, value: med(base.rssPeakMB) } } : {}),
       note: `at start ${med(r.rssStartMB) ?? '—'} MB`,
     });
   }
-  const fmt = (v: number | null | undefined) => (v == null ? '—' : String(v));
+  const fmt = (v: number | null | undefined) => (v == null ? '—' : String(Math.round(v * 10) / 10));
   const sizeRows = runs.map((r) => [
     r.mib >= 1024 ? `${r.mib / 1024} GiB` : `${r.mib} MiB`,
     r.mode === 'multipart' ? String(r.parts) : '1 (single PUT)',
@@ -382,7 +383,7 @@ export async function benchGrowth(ctx: BenchContext): Promise<Omit<Section, 'id'
     ...(errors.length > 0 ? { reason: errors.join('; ') } : {}),
     conditions: [
       `Reproduce with \`${GROWTH_COMMAND}\` (about ${Math.round((Date.now() - started) / 60_000)} min here).`,
-      `(a) One file at a time, Chromium ${chromium} → chute-server → local-r2, all on plain loopback (throughput here measures this 2-core machine's CPU — browser, hashing workers, signer and store share it — not a link); Chute as shipped (only the signer URL set: default 16 MiB parts, 5 lanes, MD5 + CRC64NVME in workers, resume records in IndexedDB), a fresh page per upload. A file of 16 MiB is at the multipart threshold and goes as one PUT. The files are sparse (64 KiB of fresh bytes per MiB, zeros between) so reading them costs no disk I/O; every stored object's size is checked and the store confirmed the whole-object CRC64NVME (the single PUT: its Content-MD5, one checksum per request). Heap: the page's main-thread JS heap (CDP Performance.getMetrics JSHeapUsedSize, every 200 ms, and performance.memory every 100 ms), peak; renderer RSS: VmRSS of the page's renderer process (where the hashing workers run too) from /proc every 100 ms, peak. Medians of ${ctx.quick ? 1 : 3} runs up to 256 MiB, 1 run above.`,
+      `(a) One file at a time, Chromium ${chromium} → chute-server → local-r2, all on plain loopback (throughput here measures this 2-core machine's CPU — browser, hashing workers, signer and store share it — not a link); Chute as shipped (only the signer URL set: default 16 MiB parts, 5 lanes, MD5 + CRC64NVME in workers, resume records in IndexedDB), a fresh page per upload. A file of 16 MiB is at the multipart threshold and goes as one PUT. The files are sparse (64 KiB of fresh bytes per MiB, zeros between) so reading them costs no disk I/O; every stored object's size is checked and the store confirmed the whole-object CRC64NVME (the single PUT: its Content-MD5, one checksum per request). Heap: the page's main-thread JS heap (CDP Performance.getMetrics JSHeapUsedSize, every 200 ms, and performance.memory every 100 ms), peak; renderer RSS: VmRSS of the page's renderer process (where the hashing workers run too) from /proc every 100 ms, peak. Medians of ${sizesMiB.map((m) => `${repsOf(m)} at ${m} MiB`).join(', ')} run(s), a fresh page each.`,
       `(b) Part count: chute-server (a real process, its 5 GiB file limit and 50 GiB daily quota lifted for this) on loopback signs every part of a 5 MiB-part upload ${UPLOADER_SIGN_BATCH} parts a call, one call at a time (as @chute/uploader's sign-ahead asks; each part's Content-MD5, the 'template' answer), then completes it. 10,000 real parts would be 50 GiB, so those completes go through a stand-in in front of local-r2 answering ListParts, CompleteMultipartUpload and HeadObject for the synthetic upload itself (its own handling time is reported apart); the complete with the parts really stored in local-r2 is measured at ${parts?.completeReal?.parts ?? '—'} parts.`,
       '(c) The engine at those part counts: @chute/uploader in Node with an instant signer, transport and hasher (no bytes read or sent; signed URLs of R2\'s length), so its own bookkeeping is what is timed, and the heap it keeps per part after a full GC.',
     ].join(' '),
@@ -398,7 +399,7 @@ export async function benchGrowth(ctx: BenchContext): Promise<Omit<Section, 'id'
         ? [
             {
               title: "Growth in part count: @chute/uploader's own bookkeeping (Node, instant signer/transport/hasher)",
-              note: 'Time from upload() to the complete call (two forced GCs included) and the heap kept per part; before commit b94f7ef the engine summed every part on each progress event and stored part and kept every signed URL: the same 10,000 parts took 65–83 s and kept ~1.1 kB per part (measured with the same harness, test/bench/growth/engine-parts.ts).',
+              note: 'Time from upload() to the complete call (two forced GCs included) and the heap kept per part (at 1,000 parts the change is within the GC noise of this process, ±0.2 MB: read the 10,000-part row); before commit b94f7ef the engine summed every part on each progress event and stored part and kept every signed URL: the same 10,000 parts took 65–83 s and kept ~1.1 kB per part (measured with the same harness, test/bench/growth/engine-parts.ts).',
               columns: ['parts', 'engine time (ms)', 'heap at part 50 (MB)', 'heap near the end (MB)', 'kept per part (B)'],
               rows: engineRuns.map((r) => [r.parts.toLocaleString('en'), r.ms, r.heapAtPart50MB, r.heapNearEndMB, r.retainedBytesPerPart]),
             },
