@@ -1,7 +1,12 @@
 // 1,000 files selected at once in the demo (the React widget as shipped): every one of them lands
 // in the bucket with its size, and the main thread's long tasks while they are added, listed and
-// started are measured (Long Tasks API) and printed. Issue 13's goal (no task over 100 ms) is not
-// met yet — one ~1.1 s task remains in Uppy's addFiles — so it is reported, not asserted.
+// started are measured (Long Tasks API), printed and held to issue 13's goal: no task over 100 ms.
+//
+// One task is counted from the file input's `change` event on: the one that sets the input's
+// files. Before that event Chromium creates the 1,000 File objects itself (one synchronous MIME
+// look-up in the browser process per file: 270–600 ms on this 2-core machine, before any script
+// of the page can run, and the same whatever the page does); the raw figure is printed too. What
+// the page does with the selection (Uppy's addFiles, the Dashboard, the widget) is measured whole.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
@@ -14,13 +19,26 @@ import { tempFiles } from './lib/files.js';
 import { type Stack, startStack } from './lib/stack.js';
 
 const N = 1000;
+/**
+ * Issue 13's goal is 100 ms; measured 64–90 ms over 3 runs on a shared 2-core machine (before the
+ * sliced addFiles: 436–678 ms), so the assertion leaves room for noise. The real figure is printed.
+ */
+const LONGEST_MS = 150;
 let stack: Stack;
 let browser: Awaited<ReturnType<typeof launchChromium>>;
 let dist: string;
 const files = tempFiles();
 
 beforeAll(async () => {
-  dist = await buildDemo();
+  // The demo as shipped: Vite takes NODE_ENV (vitest sets 'test') over the build mode, which
+  // would bundle React's development runtime (several times slower to render).
+  const env = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  try {
+    dist = await buildDemo();
+  } finally {
+    process.env.NODE_ENV = env;
+  }
   stack = await startStack({ staticDir: dist });
   browser = await launchChromium();
 });
@@ -68,6 +86,11 @@ test('demo: 1,000 files at once — long tasks measured while they are listed an
   const t1 = await pageNow(page);
   const start = await longTaskFigures(page, t0, t1);
   console.log(`[many-files] selection and start: ${JSON.stringify(start)}`);
+  console.log(
+    `[many-files] longest task while selecting and starting: ${start.fromFileInputChange.longestMs} ms of the page's work ` +
+      `(${start.fromFileInputChange.over100} over 100 ms, TBT ${start.fromFileInputChange.totalBlockingMs} ms); raw longest ${start.longestMs} ms, ` +
+      `of which Chromium's own File creation before the change event: ${start.fileInputTasks.map((t) => `${t.beforeChangeMs} ms`).join(', ') || 'none over 50 ms'}`,
+  );
 
   await expect
     .poll(() => page.locator('.chute-uploader').getAttribute('data-verified-count'), { timeout: 300_000, interval: 500 })
@@ -76,6 +99,10 @@ test('demo: 1,000 files at once — long tasks measured while they are listed an
   const report = { files: N, selectionAndStart: start, untilAllDone: all };
   console.log(`[many-files] long tasks: ${JSON.stringify(report)}`);
   if (process.env.CHUTE_LONG_TASKS_OUT) writeFileSync(path.resolve(process.env.CHUTE_LONG_TASKS_OUT), JSON.stringify(report, null, 2));
+
+  // Issue 13: no long task over 100 ms while 1,000 files are selected and started (before the
+  // sliced addFiles: one 436–678 ms task of the page's own, and up to one more over 100 ms).
+  expect(start.fromFileInputChange.longestMs, JSON.stringify(start)).toBeLessThanOrEqual(LONGEST_MS);
 
   const stored = await listAll();
   expect(stored.size).toBe(N);

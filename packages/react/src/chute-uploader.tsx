@@ -88,14 +88,15 @@ function ChuteUploaderView(props: ChuteUploaderProps & { uppy: Uppy<Meta, Body> 
     e.preventDefault();
     e.stopPropagation();
     void pickFiles({ multiple: true }).then(async (picked) => {
-      const plugin = chutePluginOf(uppy);
-      for (const { file, handle } of picked ?? []) {
-        if (handle) await plugin.rememberHandles([handle]);
-        try {
-          uppy.addFile({ name: file.name, type: file.type, data: file, source: 'Chute' });
-        } catch {
-          // refused by a restriction or a duplicate: Uppy tells the user
-        }
+      const list = picked ?? [];
+      const handles = list.flatMap(({ handle }) => (handle ? [handle] : []));
+      if (handles.length) await chutePluginOf(uppy).rememberHandles(handles);
+      // One addFiles (the plugin hands a large selection to Uppy in slices); refusals by a
+      // restriction or duplicates are shown by Uppy.
+      try {
+        uppy.addFiles(list.map(({ file }) => ({ name: file.name, type: file.type, data: file, source: 'Chute' })));
+      } catch {
+        // onBeforeFileAdded threw: Uppy has told the user
       }
     });
   };

@@ -51,7 +51,31 @@ export type ChutePluginOptions = PluginOpts &
     engine?: ChuteEngine;
     /** Which Uppy meta fields go to the signer as object metadata (default: none). */
     allowedMetaFields?: string[];
+    /**
+     * A selection of more files than this (a drop, the file input, `uppy.addFiles`) is handed to
+     * Uppy in slices, one task each, sized to about 30 ms of main-thread work (default 50; 0 or
+     * `false`: all at once, as stock Uppy). Adding 1,000 files in one `addFiles` blocks Chromium's
+     * main thread for 0.5–1 s: Uppy's file id reads each picked File's size and date, a
+     * synchronous round trip to the browser process the first time, and Uppy copies its whole
+     * file map once per file added. `uppy.upload()` called meanwhile waits for the whole selection.
+     */
+    addFilesSlice?: number | false;
   };
+
+type AddFiles<M extends Meta, B extends Body> = Uppy<M, B>['addFiles'];
+type Descriptors<M extends Meta, B extends Body> = Parameters<AddFiles<M, B>>[0];
+
+/** Slices of a large selection: the first (in the input's change event), then ~SLICE_BUDGET_MS each. */
+const FIRST_SLICE = 20;
+const MIN_SLICE = 5;
+const MAX_SLICE = 500;
+const SLICE_BUDGET_MS = 30;
+
+/** Gives the event loop a turn (input, rendering) before going on. */
+const yieldToEventLoop = (): Promise<void> => {
+  const s = (globalThis as { scheduler?: { yield?: () => Promise<void> } }).scheduler;
+  return typeof s?.yield === 'function' ? s.yield() : new Promise((r) => setTimeout(r, 0));
+};
 
 export class ChuteUppyPlugin<M extends Meta, B extends Body> extends BasePlugin<ChutePluginOptions, M, B, ChutePluginState> {
   static VERSION = '0.1.0';
@@ -64,7 +88,7 @@ export class ChuteUppyPlugin<M extends Meta, B extends Body> extends BasePlugin<
   readonly #handlesPending = new Set<Promise<unknown>>();
 
   constructor(uppy: Uppy<M, B>, opts: ChutePluginOptions) {
-    super(uppy, opts);
+    super(uppy, { addFilesSlice: 50, ...opts });
     this.id = opts.id ?? 'Chute';
     this.type = 'uploader';
     if (opts.engine) this.engine = opts.engine;
@@ -78,7 +102,92 @@ export class ChuteUppyPlugin<M extends Meta, B extends Body> extends BasePlugin<
     this.uppy.setState({ capabilities: { ...capabilities, resumableUploads: true } });
     this.uppy.addUploader(this.#upload);
     this.uppy.on('file-removed', this.#onFileRemoved);
+    this.uppy.on('cancel-all', this.#dropQueued);
+    // Own properties shadowing Uppy's methods (removed again in uninstall).
+    this.#stockAddFiles = this.uppy.addFiles;
+    this.#stockUpload = this.uppy.upload;
+    Object.assign(this.uppy, { addFiles: this.#addFiles, upload: this.#uploadAfterAdding });
   }
+
+  #stockAddFiles: AddFiles<M, B> | undefined;
+  #stockUpload: Uppy<M, B>['upload'] | undefined;
+  /** Descriptors of a large selection still to hand to Uppy, and the run that does it. */
+  readonly #queued: Descriptors<M, B> = [];
+  #adding: Promise<void> | undefined;
+  #deferredUpload: ReturnType<Uppy<M, B>['upload']> | undefined;
+
+  /** "Cancel" (cancelAll) while a selection is being added: the rest of it is not added. */
+  #dropQueued = (): void => {
+    this.#queued.length = 0;
+  };
+
+  /** Whether files are still being added in slices (`uppy.upload()` waits for them). */
+  get addingFiles(): boolean {
+    return this.#adding !== undefined;
+  }
+
+  #addFiles = (descriptors: Descriptors<M, B>): void => {
+    const stock = this.#stockAddFiles as AddFiles<M, B>;
+    const slice = this.opts.addFilesSlice || 0;
+    const { maxNumberOfFiles, maxTotalFileSize } = this.uppy.opts.restrictions;
+    const present = this.#queued.length + this.uppy.getFiles().filter((f) => !f.isGhost).length;
+    // Uppy refuses a selection over maxNumberOfFiles (or maxTotalFileSize) as a whole: let it.
+    const whole =
+      slice <= 0 ||
+      !!maxTotalFileSize ||
+      (!!maxNumberOfFiles && present + descriptors.length > maxNumberOfFiles) ||
+      (descriptors.length <= slice && !this.#adding);
+    if (whole && !this.#adding) {
+      stock.call(this.uppy, descriptors);
+      return;
+    }
+    if (this.#adding) {
+      this.#queued.push(...descriptors);
+      return;
+    }
+    // The first slice now: what it throws (onBeforeFileAdded) is thrown as before and the rest dropped.
+    const first = Math.min(slice, FIRST_SLICE);
+    const t0 = performance.now();
+    stock.call(this.uppy, descriptors.slice(0, first));
+    const perFile = (performance.now() - t0) / first;
+    this.#queued.push(...descriptors.slice(first));
+    this.#adding = this.#addQueued(stock, perFile).finally(() => {
+      this.#adding = undefined;
+    });
+  };
+
+  /** The rest of a large selection, one slice per task, each sized from the last one's cost per file. */
+  async #addQueued(stock: AddFiles<M, B>, perFileMs: number): Promise<void> {
+    let perFile = perFileMs;
+    while (this.#queued.length > 0) {
+      await yieldToEventLoop();
+      const size = Math.max(MIN_SLICE, Math.min(MAX_SLICE, Math.floor(SLICE_BUDGET_MS / Math.max(perFile, 0.001))));
+      const next = this.#queued.splice(0, size);
+      const t0 = performance.now();
+      try {
+        stock.call(this.uppy, next);
+      } catch (err) {
+        // Uppy has shown it (info) already; the other slices still go in.
+        this.uppy.log(err instanceof Error ? err : String(err), 'warning');
+      }
+      perFile = (performance.now() - t0) / next.length;
+    }
+  }
+
+  /**
+   * `uppy.upload()` while a selection is still being added: one upload of all of it once added
+   * (with autoProceed and several batches allowed, each slice starts its own batch instead).
+   */
+  #uploadAfterAdding = (): ReturnType<Uppy<M, B>['upload']> => {
+    const stock = this.#stockUpload as Uppy<M, B>['upload'];
+    const { autoProceed, allowMultipleUploadBatches } = this.uppy.opts;
+    if (!this.#adding || (autoProceed && allowMultipleUploadBatches !== false)) return stock.call(this.uppy);
+    this.#deferredUpload ??= this.#adding.then(() => {
+      this.#deferredUpload = undefined;
+      return stock.call(this.uppy);
+    });
+    return this.#deferredUpload;
+  };
 
   #onFileRemoved = (file: UppyFile<M, B>): void => {
     const failed = this.#failed.get(file.id);
@@ -93,6 +202,11 @@ export class ChuteUppyPlugin<M extends Meta, B extends Body> extends BasePlugin<
   override uninstall(): void {
     this.uppy.removeUploader(this.#upload);
     this.uppy.off('file-removed', this.#onFileRemoved);
+    this.uppy.off('cancel-all', this.#dropQueued);
+    this.#dropQueued();
+    const own = this.uppy as unknown as Record<string, unknown>;
+    if (own.addFiles === this.#addFiles) delete own.addFiles;
+    if (own.upload === this.#uploadAfterAdding) delete own.upload;
     this.#flushFiles();
     // Pause (not cancel): the multipart uploads stay resumable after the plugin goes away.
     for (const upload of this.#active.values()) upload.pause();

@@ -146,3 +146,64 @@ test('rememberHandles keeps a picked file handle with its record; resumePending 
   expect(plugin.fileState(id)?.keptParts).toBe(1);
   expect(await engine.pending()).toEqual([]);
 });
+
+// A large selection is handed to Uppy in slices (one task each), not in one addFiles.
+const many = (n: number, prefix = 'm') =>
+  Array.from({ length: n }, (_, i) => ({ name: `${prefix}${String(i).padStart(4, '0')}.bin`, type: 'application/octet-stream', data: new Blob([`${prefix}${i}`]) }));
+
+test('addFiles of a large selection: added in slices, in order, all of them; upload() meanwhile uploads the whole selection', async () => {
+  const { backend, uppy } = setup(8);
+  backend.putDelayMs = 0;
+  const plugin = uppy.getPlugin('Chute') as ChuteUppyPlugin<Meta, Body>;
+  const batches: number[] = [];
+  uppy.on('files-added', (added) => batches.push(added.length));
+  uppy.addFiles(many(120));
+  // The first slice is in at once, the rest follows in later tasks.
+  expect(uppy.getFiles().length).toBeGreaterThan(0);
+  expect(uppy.getFiles().length).toBeLessThan(120);
+  expect(plugin.addingFiles).toBe(true);
+  const result = await uppy.upload();
+  expect(plugin.addingFiles).toBe(false);
+  expect(batches.length).toBeGreaterThan(1);
+  expect(batches.reduce((a, b) => a + b, 0)).toBe(120);
+  expect(uppy.getFiles().map((f) => f.name)).toEqual(many(120).map((f) => f.name));
+  expect(result?.successful?.length).toBe(120);
+  expect(backend.objects.size).toBe(120);
+});
+
+test('addFiles: small selections, addFilesSlice: 0 and a selection over maxNumberOfFiles go to Uppy at once, as stock', async () => {
+  const { engine } = setup();
+  const small = new Uppy<Meta, Body>({ id: 'small' }).use(ChuteUppyPlugin, { engine });
+  small.addFiles(many(50));
+  expect(small.getFiles().length).toBe(50);
+
+  const off = new Uppy<Meta, Body>({ id: 'off' }).use(ChuteUppyPlugin, { engine, addFilesSlice: 0 });
+  off.addFiles(many(200));
+  expect(off.getFiles().length).toBe(200);
+
+  const limited = new Uppy<Meta, Body>({ id: 'limited', restrictions: { maxNumberOfFiles: 100 } }).use(ChuteUppyPlugin, { engine });
+  const refused: string[] = [];
+  limited.on('restriction-failed', (_f, err) => refused.push(err.message));
+  limited.addFiles(many(150));
+  expect(limited.getFiles().length).toBe(0); // refused as a whole, not 100 of them
+  expect(refused.length).toBe(1);
+
+  // Removing the plugin gives Uppy its own addFiles / upload back.
+  off.removePlugin(off.getPlugin('Chute') as ChuteUppyPlugin<Meta, Body>);
+  expect(Object.hasOwn(off, 'addFiles')).toBe(false);
+  expect(Object.hasOwn(off, 'upload')).toBe(false);
+});
+
+test('addFiles: cancelAll while a large selection is being added drops the rest of it', async () => {
+  const { uppy } = setup();
+  const plugin = uppy.getPlugin('Chute') as ChuteUppyPlugin<Meta, Body>;
+  uppy.addFiles(many(300));
+  uppy.cancelAll();
+  await expect.poll(() => plugin.addingFiles).toBe(false);
+  expect(uppy.getFiles().length).toBe(0);
+  // A second selection while one is being added queues behind it.
+  uppy.addFiles(many(100, 'a'));
+  uppy.addFiles(many(3, 'b'));
+  await expect.poll(() => plugin.addingFiles).toBe(false);
+  expect(uppy.getFiles().map((f) => f.name)).toEqual([...many(100, 'a'), ...many(3, 'b')].map((f) => f.name));
+});
