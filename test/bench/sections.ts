@@ -176,4 +176,4 @@ export const sections: SectionDef[] = [
 ];
 
 /** `pnpm bench --<flag>` runs that one section alone and merges it into the committed report. */
-export const SINGLE_SECTION_FLAGS: Record<string, string> = { '--links': 'links', '--many-files': 'many-files', '--growth': 'growth' };
+export const SINGLE_SECTION_FLAGS: Record<string, string> = { '--links': 'links', '--many-files': 'many-files', '--growth': 'growth', '--local-r2': 'local-r2' };
