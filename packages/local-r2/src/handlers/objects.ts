@@ -27,13 +27,14 @@ export async function ingest(ctx: Ctx, extra: Parameters<typeof BodyVerifier.cre
   let head: Buffer | undefined;
   const onChunk = (chunk: Buffer) => {
     head ??= chunk.subarray(0, 16);
-    verifier.update(chunk);
+    const behind = verifier.update(chunk);
     if (verifier.size > source.length) throw new S3Error('IncompleteBody', 'The body is longer than its declared length.');
+    return behind;
   };
   // An empty body needs no data file (folder markers, empty files): no file, no fsync.
   const id = source.length === 0 ? '' : ctx.app.blobs.newId();
   try {
-    if (id === '') for await (const chunk of source.stream as AsyncIterable<Buffer>) onChunk(chunk);
+    if (id === '') for await (const chunk of source.stream as AsyncIterable<Buffer>) await onChunk(chunk);
     else await ctx.app.blobs.write(id, source.stream, onChunk, sse?.key);
   } catch (err) {
     verifier.dispose();

@@ -126,10 +126,13 @@ export class BodyVerifier {
     return v;
   }
 
-  update = (chunk: Buffer) => {
+  /** Returns a promise when the MD5 thread is behind: read no more until it resolves. */
+  update = (chunk: Buffer): Promise<void> | undefined => {
     this.size += chunk.length;
-    this.md5?.update(chunk);
     for (const [, hs] of this.hashers) hs.update(chunk);
+    if (this.md5 instanceof ThreadMd5) return this.md5.update(chunk);
+    this.md5?.update(chunk);
+    return undefined;
   };
 
   /** Drops what is still being hashed (a body that failed before `verify`). */
