@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { LocalR2 } from '@chute/local-r2';
-import { type Authenticator, bearerTokens, createS3Client, createSigner, jwtAuth, type LimitStore, openDevAuth, type Signer, type SignerOptions } from '@chute/signer';
+import { type Authenticator, bearerTokens, createS3Client, createSigner, jwtAuth, knownMultiplexed, type LimitStore, openDevAuth, type Signer, type SignerOptions } from '@chute/signer';
+import { probeMultiplexed } from './alpn.js';
 import { allowHosts, answerClientErrors, chuteRouter } from '@chute/signer/express';
 import express from 'express';
 import type { DestinationStream, Logger } from 'pino';
@@ -119,6 +120,7 @@ export async function startServer(config: ServerConfig, options: { logDestinatio
       }
     }
     if (env.CHECKSUM_ALGORITHM === 'auto') auto = await probeChecksum(s3, logger);
+    s3 = { ...s3, ...storeMultiplexed(s3, env.STORE_MULTIPLEXED, logger) };
   } catch (err) {
     server.close();
     await limitStore?.close();
@@ -283,6 +285,41 @@ async function probeChecksum(s3: SignerOptions['s3'], logger: Logger): Promise<C
   } finally {
     client.destroy();
   }
+}
+
+/**
+ * STORE_MULTIPLEXED: set, known (R2), or probed (TLS ALPN) in the background: at start, and again
+ * on a later create while unknown (at most every 10 s; the store may not be up yet). Never fatal.
+ */
+function storeMultiplexed(s3: SignerOptions['s3'], setting: boolean | 'auto', logger: Logger): Pick<SignerOptions['s3'], 'multiplexed'> {
+  const endpoint = s3.endpoint;
+  if (setting !== 'auto') return { multiplexed: setting };
+  if (!endpoint || knownMultiplexed(endpoint) !== undefined) return {};
+  let known: boolean | undefined;
+  let lastTry = 0;
+  let probing = false;
+  let warned = false;
+  const probe = () => {
+    if (probing || Date.now() - lastTry < 10_000) return;
+    probing = true;
+    lastTry = Date.now();
+    void probeMultiplexed(endpoint).then((r) => {
+      probing = false;
+      known = r.multiplexed;
+      if (known !== undefined) logger.info({ storeMultiplexed: known }, `STORE_MULTIPLEXED=auto: ${r.why}`);
+      else if (!warned) {
+        warned = true;
+        logger.warn(`STORE_MULTIPLEXED=auto: cannot tell yet whether ${endpoint} speaks HTTP/2 (${r.why}); clients keep HTTP/1.1's limits until it can`);
+      }
+    });
+  };
+  probe();
+  return {
+    multiplexed: () => {
+      if (known === undefined) probe();
+      return known;
+    },
+  };
 }
 
 /** Slow or silent clients are cut off: headers, whole request (API bodies are ≤ 1 MiB), keep-alive. */

@@ -95,6 +95,12 @@ export const singleUploadResponseSchema = z.object({
   request: signedRequestSchema,
   /** Lets the client remove the object (POST /api/uploads/discard) when its own check of the PUT's answer fails. */
   discardToken: z.string().optional(),
+  /**
+   * The store's origin multiplexes requests over one connection (HTTP/2 or HTTP/3, as R2 serves):
+   * a client may keep many more requests in flight than HTTP/1.1's 6 connections per host allow.
+   * Absent when the signer does not know (older signers, an unprobed store).
+   */
+  storeMultiplexed: z.boolean().optional(),
 });
 export type SingleUploadResponse = z.infer<typeof singleUploadResponseSchema>;
 
@@ -113,6 +119,12 @@ export const multipartUploadResponseSchema = z.object({
   token: z.string(),
   /** When the token expires (ISO 8601); after that the upload can only be aborted by the bucket's lifecycle rule. */
   tokenExpiresAt: isoDate,
+  /**
+   * The store's origin multiplexes requests over one connection (HTTP/2 or HTTP/3, as R2 serves):
+   * a client may keep many more requests in flight than HTTP/1.1's 6 connections per host allow.
+   * Absent when the signer does not know (older signers, an unprobed store).
+   */
+  storeMultiplexed: z.boolean().optional(),
 });
 export type MultipartUploadResponse = z.infer<typeof multipartUploadResponseSchema>;
 

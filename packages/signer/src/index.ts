@@ -3,7 +3,7 @@
  * Mount it with `@chute/signer/express`, or call `signer.fetch(request)` from any runtime.
  */
 export { bearerTokens, type Authenticator, type Identity, isLoopback, jwtAuth, type JwtAuthOptions, openDevAuth, type RequestContext } from './auth.js';
-export { DEFAULT_LIMITS, type Limits, type RateLimitOptions, type ResponseInfo, resolveLimits, type S3Options, type SignerOptions } from './config.js';
+export { DEFAULT_LIMITS, knownMultiplexed, type Limits, type RateLimitOptions, type ResponseInfo, resolveLimits, type S3Options, type SignerOptions } from './config.js';
 export { ChuteError, errorResponse, isChuteError, toChuteError } from './errors.js';
 export {
   eventId,

@@ -12,6 +12,7 @@ import {
   signPartsRequestSchema,
   UPLOAD_TOKEN_HEADER,
 } from '@chute/protocol';
+import { knownMultiplexed } from './config.js';
 import type { HandlerContext, UploadToken } from './context.js';
 import { discardTokenFor } from './discard.js';
 import { ChuteError } from './errors.js';
@@ -84,7 +85,7 @@ export async function createUpload(ctx: HandlerContext): Promise<Response> {
       ctx.limits.urlTtlSeconds,
       ctx.nowMs,
     );
-    return json({ type: 'single', key, request, discardToken: await discardTokenFor(ctx, key) }, 201);
+    return json({ type: 'single', key, request, discardToken: await discardTokenFor(ctx, key), ...storeHint(ctx) }, 201);
   }
 
   if (body.md5 || body.checksum) {
@@ -133,9 +134,17 @@ export async function createUpload(ctx: HandlerContext): Promise<Response> {
       md5Required: payload.m,
       token: await ctx.tokens.sign(payload),
       tokenExpiresAt: new Date(exp * 1000).toISOString(),
+      ...storeHint(ctx),
     },
     201,
   );
+}
+
+/** Whether browsers reach the store multiplexed (HTTP/2+), when known: clients size their requests in flight by it. */
+function storeHint(ctx: HandlerContext): { storeMultiplexed?: boolean } {
+  const set = ctx.options.s3.multiplexed;
+  const m = (typeof set === 'function' ? set() : set) ?? knownMultiplexed(ctx.options.s3.endpoint);
+  return m === undefined ? {} : { storeMultiplexed: m };
 }
 
 /** How long after its token expired the owner may still abort an upload (R2 drops it after 7 days anyway). */

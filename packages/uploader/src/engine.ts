@@ -51,6 +51,7 @@ export interface AddOptions {
 
 export const defaultEngineOptions: EngineOptions = {
   concurrency: 5, // Chrome: 6 connections per host, one left for the signer when on the same host
+  multiplexedConcurrency: 32, // HTTP/2: one connection; enough small files in flight to fill 400 Mbit/s × 150 ms
   multipartThreshold: DEFAULT_PART_SIZE,
   checksumAlgorithm: 'CRC64NVME',
   stallTimeoutMs: 30_000,
@@ -86,6 +87,10 @@ export class ChuteEngine extends Emitter<EngineEvents> {
       throw new RangeError(`concurrency must be a positive integer, got ${engineOptions.concurrency}`);
     }
     const clock = options.clock ?? systemClock;
+    const slots = new Semaphore(engineOptions.concurrency);
+    // Files prepared ahead of the store requests: enough that a slot never waits for a create.
+    const admission = new Semaphore(2 * engineOptions.concurrency);
+    const chosen = options.concurrency !== undefined;
     this.#ctx = {
       endpoint: options.endpoint,
       signer:
@@ -104,7 +109,13 @@ export class ChuteEngine extends Emitter<EngineEvents> {
       store: options.store ?? defaultRecordStore(),
       clock,
       connectivity: options.connectivity ?? browserConnectivity,
-      slots: new Semaphore(engineOptions.concurrency),
+      slots,
+      admission,
+      storeMultiplexed: () => {
+        if (chosen || slots.size >= engineOptions.multiplexedConcurrency) return;
+        slots.resize(engineOptions.multiplexedConcurrency);
+        admission.resize(2 * engineOptions.multiplexedConcurrency);
+      },
       locks: options.locks ?? defaultLocks(),
       channel: options.channel ?? defaultTabChannel(),
       options: engineOptions,

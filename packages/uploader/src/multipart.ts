@@ -467,6 +467,7 @@ async function openUpload(d: UploadDriver): Promise<Opened> {
   if (created.type !== 'multipart') {
     throw new UploaderError('bad_response', 'The upload service answered a multipart create with a single PUT.');
   }
+  if (created.storeMultiplexed) ctx.storeMultiplexed();
   const record = recordOf(d, created);
   // A full or blocked storage only costs resumability, never the upload. A handle that cannot be
   // stored (a platform whose handles do not clone) costs only the resume without re-selecting.

@@ -70,4 +70,27 @@ describe('Semaphore', () => {
     release();
     expect(sem.inUse).toBe(0);
   });
+
+  test('growing wakes waiters in order; shrinking takes effect as holders release', async () => {
+    const sem = new Semaphore(1);
+    const first = await sem.acquire();
+    const got: number[] = [];
+    const waiters = [1, 2, 3].map((i) => sem.acquire().then((release) => (got.push(i), release)));
+    sem.resize(3);
+    const [r1, r2] = await Promise.all(waiters.slice(0, 2));
+    expect(got).toEqual([1, 2]);
+    expect(sem.inUse).toBe(3);
+    sem.resize(1);
+    first();
+    (r1 as () => void)();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(got).toEqual([1, 2]); // still over the new size: no permit handed on
+    (r2 as () => void)();
+    const r3 = await (waiters[2] as Promise<() => void>);
+    expect(got).toEqual([1, 2, 3]);
+    expect(sem.inUse).toBe(1);
+    r3();
+    expect(sem.inUse).toBe(0);
+    expect(() => sem.resize(0)).toThrow(RangeError);
+  });
 });

@@ -69,6 +69,7 @@ export async function sendWithRecovery(d: UploadDriver, t: SendTarget): Promise<
     let req: SignedTarget | undefined;
     try {
       release = await ctx.slots.acquire(d.signal);
+      d.admitted();
       // The URL is checked once the slot is ours: waiting for a slot can outlast a short URL.
       req = await d.signerCall(`sign ${label}`, () => t.signed());
       sends++;

@@ -48,6 +48,7 @@ export async function runSingle(d: UploadDriver): Promise<UploadResult> {
       signal,
     );
     if (created.type !== 'single') throw new UploaderError('bad_response', 'The upload service answered a single-PUT create with a multipart upload.');
+    if (created.storeMultiplexed) ctx.storeMultiplexed();
     key = created.key;
     discardToken = created.discardToken;
     d.setKey(key);

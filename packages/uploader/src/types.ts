@@ -69,8 +69,14 @@ export interface TestHooks {
 }
 
 export interface EngineOptions {
-  /** Parts in flight across all files of this engine (Chrome allows 6 connections per host). */
+  /** Requests in flight at the store across all files of this engine over HTTP/1.1 (Chrome allows 6 connections per host). */
   concurrency: number;
+  /**
+   * The same when the signer reports that the store multiplexes requests over one connection
+   * (HTTP/2 or HTTP/3, as R2 serves): many small files then go out at once instead of 6 at a time.
+   * Used only while `concurrency` is left at its default.
+   */
+  multiplexedConcurrency: number;
   /** Preferred part size sent to the signer (it rounds into R2's limits). */
   partSize?: number;
   /** Files larger than this go multipart; smaller ones are one PUT. */
@@ -103,6 +109,10 @@ export interface EngineContext {
   clock: Clock;
   connectivity: Connectivity;
   slots: Semaphore;
+  /** Files being prepared (fingerprint, hash, create) before their first request at the store: FIFO, a few slots ahead. */
+  admission: Semaphore;
+  /** The signer said the store multiplexes (HTTP/2+): raise the slots, unless the caller chose `concurrency`. */
+  storeMultiplexed(): void;
   /** One uploader per file across tabs (Web Locks), and progress for the other tabs. */
   locks: Locks;
   channel: TabChannel;

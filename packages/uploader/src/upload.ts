@@ -53,6 +53,8 @@ export interface UploadDriver {
   signerCall<T>(what: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T>;
   /** Waits (without counting a retry) until the platform is online. */
   waitOnline(): Promise<void>;
+  /** The upload got its first store slot: its place among the files being prepared goes to the next one. */
+  admitted(): void;
 }
 
 export class Upload extends Emitter<UploadEvents> {
@@ -113,6 +115,7 @@ export class Upload extends Emitter<UploadEvents> {
   pause(): void {
     if (this.#paused || this.#canceled || this.#isFinal()) return;
     this.#paused = true;
+    this.#leaveAdmission(); // a paused file does not hold up the files behind it
     this.#resumed = new Promise((resolve) => {
       this.#resume = resolve;
     });
@@ -175,9 +178,19 @@ export class Upload extends Emitter<UploadEvents> {
   /** True while this upload holds its file's lock (only then does it speak for the file to other tabs). */
   #locked = false;
 
+  /** Gives back this upload's place among the files being prepared (once). */
+  #leaveAdmission: () => void = () => {};
+
   async #run(): Promise<UploadResult> {
     this.#setStatus('hashing');
     try {
+      // Files are prepared in the order they came, a bounded number at a time: with 500 files
+      // at once the first one's create does not wait behind 499 fingerprints in the hash pool.
+      if (!this.#paused) {
+        const release = await this.#ctx.admission.acquire(this.#lockWait.signal);
+        this.#leaveAdmission = release;
+        if (this.#paused) release();
+      }
       this.#fingerprint = await fingerprintOf(this.file, this.#ctx.endpoint, this.#ctx.hasher).catch((err: unknown) => {
         throw hashingError(this.file.name, err);
       });
@@ -187,6 +200,8 @@ export class Upload extends Emitter<UploadEvents> {
       }
       const driver = this.#driver();
       const { options } = this.#ctx;
+      // Waiting for another tab can take as long as that tab's upload: not while holding a place.
+      if (this.#init.waitForOtherTab === true) this.#leaveAdmission();
       // One uploader per file across the tabs of this app: the pipeline runs holding the file's lock.
       const locked = await this.#ctx.locks.run(
         lockName(this.#fingerprint),
@@ -202,6 +217,7 @@ export class Upload extends Emitter<UploadEvents> {
       }
       const result = locked.value;
       this.#state = { ...this.#state, result, key: result.key, bytesUploaded: this.file.size };
+      this.#leaveAdmission();
       this.#setStatus('verified');
       this.#locked = false;
       this.emit('verification', result.verification);
@@ -217,6 +233,7 @@ export class Upload extends Emitter<UploadEvents> {
             });
       this.#state = { ...this.#state, error };
       this.#setStatus('failed');
+      this.#leaveAdmission();
       this.#locked = false;
       this.emit('error', error);
       throw error;
@@ -253,6 +270,7 @@ export class Upload extends Emitter<UploadEvents> {
       },
       emitEvent: (event, ...args) => this.emit(event, ...args),
       gate: () => this.#driverGate(),
+      admitted: () => this.#leaveAdmission(),
       waitOnline: async () => {
         if (ctx.connectivity.isOnline()) return;
         this.#setStatus('retrying');

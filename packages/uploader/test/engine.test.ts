@@ -79,6 +79,34 @@ describe('engine (fake bucket + signer)', () => {
     expect(backend.objects.size).toBe(0);
   });
 
+  test('many small files: a multiplexed store (HTTP/2) raises the requests in flight, HTTP/1.1 keeps 5, a chosen concurrency wins', async () => {
+    const files = () => Array.from({ length: 40 }, (_, i) => fileOf(randomBytes(1024), `s${i}.bin`));
+    for (const [hint, overrides, expected] of [
+      [true, {}, 12],
+      [undefined, {}, 5],
+      [false, {}, 5],
+      [true, { concurrency: 3 }, 3],
+    ] as const) {
+      const { backend, engine } = setup({ multiplexedConcurrency: 12, ...overrides });
+      backend.storeMultiplexed = hint;
+      backend.putDelayMs = 30;
+      const results = await Promise.all(files().map((f) => engine.upload(f)));
+      expect(results.every((r) => r.verifiedBy?.algorithm === 'CRC64NVME' || r.verifiedBy?.algorithm === 'MD5')).toBe(true);
+      expect(backend.objects.size).toBe(40);
+      expect({ hint, peak: backend.peak }).toEqual({ hint, peak: expected });
+    }
+  });
+
+  test('files are prepared in the order they came, a bounded number ahead of the store', async () => {
+    const { backend, engine } = setup({ concurrency: 2 });
+    backend.putDelayMs = 20;
+    const names = Array.from({ length: 30 }, (_, i) => `f${String(i).padStart(2, '0')}.bin`);
+    await Promise.all(names.map((n) => engine.upload(fileOf(randomBytes(2048), n))));
+    expect(backend.creates.map((c) => c.name)).toEqual(names);
+    // Admission is 2 × concurrency: no create runs more than 4 files ahead of the PUTs started.
+    for (const [i, c] of backend.creates.entries()) expect(i - c.putsStarted).toBeLessThanOrEqual(4);
+  });
+
   test('parts go in parallel, signed in batches, bounded by concurrency', async () => {
     const { backend, engine } = setup({ concurrency: 3 });
     backend.putDelayMs = 40;

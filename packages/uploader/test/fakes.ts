@@ -60,6 +60,11 @@ export class FakeBackend implements SignerClient, PartTransport {
   failNext: Array<(req: PutRequest) => TransportError | 'hang' | undefined> = [];
   signerDown = 0;
   putDelayMs = 2;
+  /** What create answers say about the store (`storeMultiplexed`): undefined = not said. */
+  storeMultiplexed: boolean | undefined;
+  /** File names in the order their creates arrived, and how many PUTs had started by then. */
+  creates: { name: string; putsStarted: number }[] = [];
+  putsStarted = 0;
   inFlight = 0;
   peak = 0;
   #next = 1;
@@ -73,6 +78,8 @@ export class FakeBackend implements SignerClient, PartTransport {
 
   async create(req: CreateUploadRequest) {
     this.#signerGate();
+    this.creates.push({ name: req.name, putsStarted: this.putsStarted });
+    const hint = this.storeMultiplexed === undefined ? {} : { storeMultiplexed: this.storeMultiplexed };
     const key = `u/${req.name}`;
     const exp = new Date(this.now() + this.urlTtlMs).toISOString();
     if (req.multipart === false) {
@@ -82,6 +89,7 @@ export class FakeBackend implements SignerClient, PartTransport {
         type: 'single' as const,
         key,
         request: { method: 'PUT' as const, url: `fake://single/${id}?exp=${Date.parse(exp)}&md5=${req.md5}`, headers: { 'content-md5': req.md5 ?? '' }, expiresAt: exp },
+        ...hint,
       };
     }
     const uploadId = `mpu${this.#next++}`;
@@ -97,6 +105,7 @@ export class FakeBackend implements SignerClient, PartTransport {
       md5Required: true,
       token: `tok-${uploadId}`,
       tokenExpiresAt: new Date(this.now() + 3_600_000).toISOString(),
+      ...hint,
     };
   }
 
@@ -162,6 +171,7 @@ export class FakeBackend implements SignerClient, PartTransport {
   async put(req: PutRequest): Promise<PutResult> {
     this.inFlight++;
     this.peak = Math.max(this.peak, this.inFlight);
+    this.putsStarted++;
     try {
       await new Promise((r) => setTimeout(r, this.putDelayMs));
       const fault = this.failNext.shift()?.(req);
