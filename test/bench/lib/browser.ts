@@ -14,7 +14,8 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-export async function launchChromium(): Promise<Browser> {
+/** `extraArgs`: more Chromium flags (e.g. the link bench's certificate pin). */
+export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   const profile = mkdtempSync(path.join(os.tmpdir(), 'chute-bench-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -29,6 +30,7 @@ export async function launchChromium(): Promise<Browser> {
       '--disable-quic',
       // Precise performance.memory figures instead of bucketed ones.
       '--enable-precise-memory-info',
+      ...extraArgs,
     ],
   });
   const page = context.pages()[0] ?? (await context.newPage());

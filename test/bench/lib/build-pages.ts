@@ -18,7 +18,7 @@ export async function buildPages(pageDir: string, outDir: string, pages: string[
       outDir,
       emptyOutDir: true,
       target: 'es2022',
-      minify: true,
+      minify: process.env.CHUTE_BENCH_NO_MINIFY !== '1', // unminified for profiling
       reportCompressedSize: false,
       rollupOptions: { input: Object.fromEntries(present.map((p) => [p, path.join(pageDir, `${p}.html`)])) },
     },

@@ -1,35 +1,23 @@
 // Many-files bench (`pnpm bench --many-files`): a folder's worth of files dropped at once, over the
-// shaped 200 Mbit/s × 80 ms link of the link bench (test/bench/links/bench.ts: network namespace,
-// tc tbf on a veth pair, the userland delay proxy in front of the store and the signer). Peers in
+// shaped 200 Mbit/s × 80 ms link of the link bench (net/link-stack.ts: network namespace, tc tbf on
+// a veth pair, the userland delay proxy in front of the store and the signer), once over plain
+// HTTP/1.1 and once over HTTPS + HTTP/2 as R2 serves it. Peers in
 // the same run: Chute as shipped (one engine, every file added at once) and stock @uppy/aws-s3
 // 6.3.1 with its defaults (its default `limit` of 6). Two sets: 500 × 256 KiB and 50 × 20 MiB.
 // Every object is checked in the store afterwards (count, sizes) and a sample read back.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutBucketCorsCommand, type S3Client } from '@aws-sdk/client-s3';
-import { ALL_CHECKSUM_HEADERS } from '@chute/protocol';
-import { nodeEntry, repoRoot } from '../../reliability/lib/services.js';
-import { DEFAULT_TOKEN_SECRET } from '../../reliability/lib/signer-process.js';
+import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { type Browser, launchChromium } from '../lib/browser.js';
-import { buildPages } from '../lib/build-pages.js';
 import { MiB, makeRandomFile } from '../lib/files.js';
-import { startStaticServer } from '../lib/static-server.js';
-import { createShapedNamespace, netnsUnavailable, type ShapedNamespace } from '../net/netns.js';
+import { BENCH_BUCKET, BENCH_TOKEN, type Endpoints, type HttpVersion, startLinkStack } from '../net/link-stack.js';
+import { netnsUnavailable } from '../net/netns.js';
 import { type Figure, median, type Section } from '../report.js';
 import type { BenchContext } from '../sections.js';
 import type { ManyResult } from '../upload/page/many-common.js';
-import { s3Client, type StoreAccess } from '../upload/peers.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const BUCKET = 'bench';
-const CREDS = { accessKeyId: 'chute-bench', secretAccessKey: 'chute-bench-secret-key-0123456789' };
-const TOKEN = 'bench-user-token';
-const R2_PORT = 9000;
-const SIGNER_PORT = 9001;
-const STORE_PROXY_PORT = 9100;
-const SIGNER_PROXY_PORT = 9101;
+const BUCKET = BENCH_BUCKET;
 
 export const MANY_FILES_COMMAND = 'pnpm bench --many-files';
 const LINK = { mbit: 200, rttMs: 80 };
@@ -51,6 +39,8 @@ const LABEL: Record<Client, string> = {
   chute: 'Chute (as shipped, every file added to one engine at once)',
   'stock-uppy': 'stock @uppy/aws-s3 6.3.1 (defaults: limit 6)',
 };
+const VERSIONS: HttpVersion[] = ['http/1.1', 'h2'];
+const VERSION_LABEL: Record<HttpVersion, string> = { 'http/1.1': 'HTTP/1.1', h2: 'HTTPS + HTTP/2' };
 const PAGE: Record<Client, string> = { chute: 'many-chute', 'stock-uppy': 'many-uppy' };
 const setTitle = (s: FileSet) => `${s.count} × ${s.size >= MiB ? `${s.size / MiB} MiB` : `${s.size / 1024} KiB`}`;
 
@@ -62,120 +52,55 @@ export async function benchManyFiles(ctx: BenchContext): Promise<Omit<Section, '
   const sets = FILE_SETS.filter((s) => !onlySets || onlySets.includes(s.id));
   const clientsEnv = process.env.CHUTE_BENCH_CLIENTS?.split(',');
   const clients = CLIENTS.filter((c) => !clientsEnv || clientsEnv.includes(c));
+  const versionsEnv = process.env.CHUTE_BENCH_MANY_HTTP?.split(',');
+  const versions = VERSIONS.filter((v) => !versionsEnv || versionsEnv.includes(v));
   // Experiments only: engine options for Chute (the report says when any were set).
   const engineJson = process.env.CHUTE_BENCH_ENGINE_JSON ? (JSON.parse(process.env.CHUTE_BENCH_ENGINE_JSON) as Record<string, unknown>) : undefined;
   const started = Date.now();
   const log = (s: string) => console.log(`[bench] many-files: ${s}`);
   const cleanup: (() => Promise<unknown> | unknown)[] = [];
   const errors: string[] = [];
-  let ns: ShapedNamespace | undefined;
   try {
-    ns = createShapedNamespace();
-    const theNs = ns;
-    cleanup.push(() => theNs.teardown());
-    const storeHost = ns.storeIp;
-    const dataDir = path.join(ctx.workDir, 'many-r2');
-    mkdirSync(dataDir, { recursive: true });
-    const r2 = await ns.spawnNode(
-      [
-        ...nodeEntry('packages/local-r2', 'cli'),
-        ...['--host', '0.0.0.0', '--port', String(R2_PORT), '--data-dir', dataDir, '--bucket', BUCKET],
-        ...['--access-key-id', CREDS.accessKeyId, '--secret-access-key', CREDS.secretAccessKey],
-        ...['--allowed-host', storeHost, '--allowed-host', ns.controlIp],
-      ],
-      { ready: /local-r2 listening on (https?:\/\/[\d.:]+)/, cwd: repoRoot },
-    );
-    cleanup.push(() => r2.kill());
-
-    const pagesDir = path.join(ctx.workDir, 'many-pages');
-    const pages = await buildPages(path.join(here, '../upload/page'), pagesDir, Object.values(PAGE));
-    const web = await startStaticServer({}, pagesDir);
-    cleanup.push(() => web.close());
-
-    const viaProxy: StoreAccess = { endpoint: `http://${storeHost}:${STORE_PROXY_PORT}`, bucket: BUCKET, ...CREDS };
-    const s3 = s3Client({ ...viaProxy, endpoint: `http://${ns.controlIp}:${R2_PORT}` });
-    await s3.send(
-      new PutBucketCorsCommand({
-        Bucket: BUCKET,
-        CORSConfiguration: {
-          CORSRules: [
-            {
-              AllowedOrigins: [web.url],
-              AllowedMethods: ['GET', 'PUT', 'POST', 'DELETE', 'HEAD'],
-              AllowedHeaders: ['content-type', ...ALL_CHECKSUM_HEADERS, 'x-amz-*'],
-              ExposeHeaders: ['ETag'],
-              MaxAgeSeconds: 3600,
-            },
-          ],
-        },
-      }),
-    );
-    const signer = await ns.spawnNode(nodeEntry('apps/server', 'cli', process.env.CHUTE_USE_SOURCE === '1'), {
-      cwd: repoRoot,
-      env: {
-        HOST: '127.0.0.1',
-        PORT: String(SIGNER_PORT),
-        LOG_LEVEL: 'info',
-        S3_ENDPOINT: viaProxy.endpoint,
-        S3_BUCKET: BUCKET,
-        S3_ACCESS_KEY_ID: CREDS.accessKeyId,
-        S3_SECRET_ACCESS_KEY: CREDS.secretAccessKey,
-        S3_FORCE_PATH_STYLE: 'true',
-        AUTH_MODE: 'tokens',
-        AUTH_TOKENS: `${TOKEN}:bench`,
-        TOKEN_SECRETS: DEFAULT_TOKEN_SECRET,
-        CORS_ORIGINS: web.url,
-        ALLOWED_HOSTS: storeHost,
-        RATE_LIMIT_CAPACITY: '0',
-        RATE_LIMIT_PER_SECOND: '0',
-      },
-      ready: /chute-server listening on (http:\/\/[\d.:]+)/,
-    });
-    cleanup.push(() => signer.kill());
-    const signerUrl = `http://${storeHost}:${SIGNER_PROXY_PORT}`;
-
+    const stack = await startLinkStack({ workDir: ctx.workDir, pages: Object.values(PAGE), h2: versions.includes('h2') });
+    cleanup.push(() => stack.close());
+    const { ns, s3, web, pages } = stack;
     ns.shape(LINK.mbit);
-    const proxy = await ns.spawnNode(
-      [
-        '--import',
-        'tsx',
-        path.join(here, '../net/delay-proxy-cli.ts'),
-        ...['--forward', `${storeHost}:${STORE_PROXY_PORT}=127.0.0.1:${R2_PORT}`],
-        ...['--forward', `${storeHost}:${SIGNER_PROXY_PORT}=127.0.0.1:${SIGNER_PORT}`],
-        ...['--delay', String(LINK.rttMs / 2), '--connect-delay', String(LINK.rttMs)],
-        ...['--undelayed-from', `${storeHost},127.0.0.1`],
-      ],
-      { ready: /delay-proxy (ready)/, cwd: repoRoot },
-    );
+    const proxy = await stack.startDelayProxy(LINK.rttMs);
     cleanup.push(() => proxy.kill());
-    const browser: Browser = await launchChromium();
+    const browser: Browser = await launchChromium(stack.chromiumArgs);
     cleanup.push(() => browser.close());
 
-    const rates = new Map<string, { filesPerS: number; MBps: number }[]>(); // `${set}:${client}`
+    const rates = new Map<string, { filesPerS: number; MBps: number }[]>(); // `${version}|${set}:${client}`
     const protocols = new Map<string, Record<string, number>>();
+    const details = new Map<string, unknown>();
     for (const set of sets) {
       const dir = path.join(ctx.workDir, `many-${set.id}`);
       mkdirSync(dir, { recursive: true });
       const files = Array.from({ length: set.count }, (_, i) => makeRandomFile(path.join(dir, `f${String(i).padStart(4, '0')}.bin`), set.size));
       const md5s = new Map(files.map((f) => [path.basename(f), createHash('md5').update(readFileSync(f)).digest('hex')]));
-      for (let rep = 0; rep < reps; rep++) {
-        const order = clients.map((_, i) => clients[(i + rep) % clients.length] as Client);
-        for (const client of order) {
-          try {
-            if (!pages.includes(PAGE[client])) throw new Error(`${PAGE[client]} page missing`);
-            const opts = client === 'chute' ? { signerUrl, token: TOKEN, ...(engineJson ? { engine: engineJson } : {}) } : { signerUrl, token: TOKEN };
-            const r = await runPage(browser, `${web.url}/${PAGE[client]}.html`, files, opts);
-            await verifyStored(s3, set, md5s, rep === 0);
-            const filesPerS = set.count / (r.ms / 1000);
-            const MBps = (set.count * set.size) / 1e6 / (r.ms / 1000);
-            rates.set(`${set.id}:${client}`, [...(rates.get(`${set.id}:${client}`) ?? []), { filesPerS, MBps }]);
-            protocols.set(`${set.id}:${client}`, r.protocols);
-            log(`${set.id} rep ${rep + 1}/${reps} ${client}: ${filesPerS.toFixed(1)} files/s, ${MBps.toFixed(2)} MB/s (${(MBps / linkMBps).toFixed(2)}× link) in ${(r.ms / 1000).toFixed(1)} s ${JSON.stringify(r.protocols)}${r.detail ? ` ${JSON.stringify(r.detail)}` : ''}`);
-          } catch (err) {
-            errors.push(`${set.id}/${client}: ${err instanceof Error ? err.message.slice(0, 300) : String(err)}`);
-            log(`${set.id} ${client} failed: ${err instanceof Error ? err.message.slice(0, 300) : String(err)}`);
-          } finally {
-            await emptyBucket(s3);
+      for (const version of versions) {
+        const { signerUrl } = stack.endpoints[version] as Endpoints;
+        for (let rep = 0; rep < reps; rep++) {
+          const order = clients.map((_, i) => clients[(i + rep) % clients.length] as Client);
+          for (const client of order) {
+            const k = `${version}|${set.id}:${client}`;
+            try {
+              if (!pages.includes(PAGE[client])) throw new Error(`${PAGE[client]} page missing`);
+              const opts = client === 'chute' ? { signerUrl, token: BENCH_TOKEN, ...(engineJson ? { engine: engineJson } : {}) } : { signerUrl, token: BENCH_TOKEN };
+              const r = await runPage(browser, `${web.url}/${PAGE[client]}.html`, files, opts);
+              await verifyStored(s3, set, md5s, rep === 0);
+              const filesPerS = set.count / (r.ms / 1000);
+              const MBps = (set.count * set.size) / 1e6 / (r.ms / 1000);
+              rates.set(k, [...(rates.get(k) ?? []), { filesPerS, MBps }]);
+              protocols.set(k, r.protocols);
+              if (r.detail) details.set(k, r.detail);
+              log(`${version} ${set.id} rep ${rep + 1}/${reps} ${client}: ${filesPerS.toFixed(1)} files/s, ${MBps.toFixed(2)} MB/s (${(MBps / linkMBps).toFixed(2)}× link) in ${(r.ms / 1000).toFixed(1)} s ${JSON.stringify(r.requests ?? r.protocols)}${r.detail ? ` ${JSON.stringify(r.detail)}` : ''}`);
+            } catch (err) {
+              errors.push(`${version} ${set.id}/${client}: ${err instanceof Error ? err.message.slice(0, 300) : String(err)}`);
+              log(`${version} ${set.id} ${client} failed: ${err instanceof Error ? err.message.slice(0, 300) : String(err)}`);
+            } finally {
+              await emptyBucket(s3);
+            }
           }
         }
       }
@@ -187,45 +112,44 @@ export async function benchManyFiles(ctx: BenchContext): Promise<Omit<Section, '
     const figures: Figure[] = [];
     const rows: (string | number)[][] = [];
     const x = (a: number | null, b: number | null) => (a == null || b == null || b === 0 ? '—' : `${(a / b).toFixed(2)}×`);
-    for (const set of sets) {
-      const c = med(`${set.id}:chute`, 'filesPerS');
-      const u = med(`${set.id}:stock-uppy`, 'filesPerS');
-      const cM = med(`${set.id}:chute`, 'MBps');
-      const uM = med(`${set.id}:stock-uppy`, 'MBps');
-      const linkFiles = (linkMBps * 1e6) / set.size;
-      figures.push({
-        label: `${setTitle(set)} on ${LINK.mbit} Mbit/s × ${LINK.rttMs} ms: ${LABEL.chute}, files per second`,
-        value: c,
-        unit: 'files/s',
-        better: 'higher',
-        peer: { label: LABEL['stock-uppy'], value: u },
-        target: { text: '≥ 3×', min: 3 },
-        note: `${cM?.toFixed(2) ?? '—'} MB/s vs ${uM?.toFixed(2) ?? '—'} MB/s; the link carries at most ${linkFiles.toFixed(1)} files/s of this size (${linkMBps} MB/s): Chute ${x(cM, linkMBps)} of the link, stock Uppy ${x(uM, linkMBps)}`,
-      });
-      figures.push({
-        label: `${setTitle(set)}: Chute ÷ link rate`,
-        value: cM,
-        unit: 'MB/s',
-        better: 'higher',
-        peer: { label: 'shaped link rate (tbf)', value: linkMBps },
-      });
-      rows.push([setTitle(set), c?.toFixed(1) ?? '—', u?.toFixed(1) ?? '—', x(c, u), cM?.toFixed(2) ?? '—', uM?.toFixed(2) ?? '—', x(cM, linkMBps), x(uM, linkMBps), String(rates.get(`${set.id}:chute`)?.length ?? 0)]);
+    for (const version of versions) {
+      for (const set of sets) {
+        const key = (c: Client) => `${version}|${set.id}:${c}`;
+        const c = med(key('chute'), 'filesPerS');
+        const u = med(key('stock-uppy'), 'filesPerS');
+        const cM = med(key('chute'), 'MBps');
+        const uM = med(key('stock-uppy'), 'MBps');
+        const linkFiles = (linkMBps * 1e6) / set.size;
+        // Large files fill the link either way: 3× stock Uppy is then physically impossible.
+        const linkBound = uM != null && uM / linkMBps > 0.8;
+        figures.push({
+          label: `${VERSION_LABEL[version]}, ${setTitle(set)} on ${LINK.mbit} Mbit/s × ${LINK.rttMs} ms: ${LABEL.chute}, files per second`,
+          value: c,
+          unit: 'files/s',
+          better: 'higher',
+          peer: { label: LABEL['stock-uppy'], value: u },
+          ...(linkBound ? {} : { target: { text: '≥ 3×', min: 3 } }),
+          note: `${cM?.toFixed(2) ?? '—'} MB/s vs ${uM?.toFixed(2) ?? '—'} MB/s; the link carries at most ${linkFiles.toFixed(1)} files/s of this size (${linkMBps} MB/s): Chute ${x(cM, linkMBps)} of the link, stock Uppy ${x(uM, linkMBps)}${linkBound ? ' (stock Uppy already fills the link: no 3× to be had)' : ''}`,
+        });
+        rows.push([VERSION_LABEL[version], setTitle(set), c?.toFixed(1) ?? '—', u?.toFixed(1) ?? '—', x(c, u), cM?.toFixed(2) ?? '—', uM?.toFixed(2) ?? '—', x(cM, linkMBps), x(uM, linkMBps), String(rates.get(key('chute'))?.length ?? 0)]);
+      }
     }
     return {
       status: rates.size > 0 ? 'ok' : 'failed',
       ...(errors.length > 0 ? { reason: errors.join('; ') } : {}),
       conditions: [
         `Reproduce with \`${MANY_FILES_COMMAND}\` (root, Linux; about ${Math.round((Date.now() - started) / 60_000)} min here).`,
-        `The link bench's setup (see its section): local-r2 and chute-server in network namespace ${ns.name}, a veth pair shaped with tc tbf to ${LINK.mbit} Mbit/s both ways, the userland delay proxy adding ${LINK.rttMs} ms per request/answer and per new connection in front of both; HTTP/1.1 (local-r2 and chute-server speak plain HTTP here).`,
+        `The link bench's setup (see its section, net/link-stack.ts): local-r2 and chute-server in network namespace ${ns.name}, a veth pair shaped with tc tbf to ${LINK.mbit} Mbit/s both ways, the userland delay proxy adding ${LINK.rttMs} ms per request/answer and per new connection in front of both.`,
+        `Two ways to reach them: plain HTTP/1.1 (Chromium opens at most 6 connections per host, and every object costs a CORS preflight and its PUT: a PUT is never a CORS-simple request and each presigned URL is distinct, so no preflight is cached), and HTTPS with HTTP/2 as R2 serves it — an edge process in the namespace (net/h2-edge.ts: TLS, HTTP/2 with 16 MiB flow-control windows, keep-alive HTTP/1.1 to the origin, like Cloudflare's edge in front of R2) in front of local-r2 and of a second chute-server signing URLs for it; Chromium trusts the edge's throwaway certificate by its key pin.`,
         `Chromium ${browser.version}. All files selected in one <input multiple> and handed over at once: ${engineJson ? `Chute with experimental engine options ${JSON.stringify(engineJson)} (not as shipped)` : 'Chute as shipped (`new ChuteEngine({ endpoint, getAuthToken })`, defaults: IndexedDB resume records, tab channel, Web Locks, MD5 + CRC64NVME in workers) and `engine.upload(file)` for each'}; stock @uppy/aws-s3 6.3.1 with its defaults (\`limit\` 6 from its source, single PUT below 100 MiB), \`uppy.addFiles(all)\` then \`upload()\`. Timed from the call to the last file stored.`,
-        `Median of ${Math.min(...[...rates.values()].map((v) => v.length))} run(s) per client and set, order rotated per repetition. After every run the bucket is listed: the object count and every size must match; in the first repetition 5 objects per client are read back and compared byte for byte (MD5) with their files; the bucket is emptied between runs.`,
+        `Median of ${Math.min(...[...rates.values()].map((v) => v.length))} run(s) per client, set and HTTP version, order rotated per repetition. After every run the bucket is listed: the object count and every size must match; in the first repetition 5 objects per client are read back and compared byte for byte (MD5) with their files; the bucket is emptied between runs.`,
       ].join(' '),
       figures,
       tables: [
         {
           title: `Many files on ${LINK.mbit} Mbit/s × ${LINK.rttMs} ms (medians)`,
           note: `Reproduce: \`${MANY_FILES_COMMAND}\`. Goal: Chute ≥ 3× stock Uppy in files per second.`,
-          columns: ['files', 'Chute files/s', 'stock Uppy files/s', 'Chute ÷ stock Uppy', 'Chute MB/s', 'stock Uppy MB/s', 'Chute ÷ link', 'stock Uppy ÷ link', 'runs'],
+          columns: ['store reached over', 'files', 'Chute files/s', 'stock Uppy files/s', 'Chute ÷ stock Uppy', 'Chute MB/s', 'stock Uppy MB/s', 'Chute ÷ link', 'stock Uppy ÷ link', 'runs'],
           rows,
         },
       ],
@@ -233,8 +157,10 @@ export async function benchManyFiles(ctx: BenchContext): Promise<Omit<Section, '
         command: MANY_FILES_COMMAND,
         link: { ...LINK, rateMBps: linkMBps },
         sets,
+        versions,
         runs: Object.fromEntries(rates),
         protocols: Object.fromEntries(protocols),
+        details: Object.fromEntries(details),
         ...(engineJson ? { engine: engineJson } : {}),
       },
     };
