@@ -34,6 +34,7 @@ test('worker pool: MD5, CRC64NVME and SHA-256 of a slice match the published che
   expect(r.combined).toBe(r.whole); // part CRCs hashed by 2 workers, combined = single pass
   expect(r.sizes).toEqual([1048576, 1048576, 1048576, 17]);
   expect(r.probesDiffer).toBe(true); // the fingerprint probe sees a changed last byte
+  expect(r.mergedProbesMatch).toEqual([true, true, true, true, true, true]); // one read: same probe, same digests
   expect(r.poolSize).toBe(Math.max(1, Math.min((r.cores as number) - 1, 4)));
 });
 

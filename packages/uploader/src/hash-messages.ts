@@ -5,6 +5,8 @@ export interface HashOptions {
   md5: boolean;
   crc64nvme: boolean;
   sha256: boolean;
+  /** Also the fingerprint probe of the blob (whole-file requests only): one read instead of two for small files. */
+  probeBytes?: number;
 }
 
 export type HashRequest =
@@ -18,6 +20,8 @@ export interface PartDigest {
   md5?: string;
   crc64nvme?: string;
   sha256?: string;
+  /** The fingerprint probe, when asked for (`probeBytes`) and the hasher supports it. */
+  probe?: string;
 }
 
 export type HashResponse =

@@ -28,11 +28,13 @@ async function hashPart(req: Extract<HashRequest, { type: 'part' }>): Promise<Pa
   if (options.md5) hashers.push((md5h = (await (md5 ??= createMD5())).init()));
   if (options.crc64nvme) hashers.push((crch = (await (crc64 ??= createCRC64(CRC64NVME_HASH_WASM_POLY))).init()));
   const digest: PartDigest = { size: blob.size };
-  if (options.sha256) {
-    // WebCrypto is one-shot: the part is read whole (memory: one part per worker).
+  if (options.sha256 || options.probeBytes !== undefined) {
+    // WebCrypto is one-shot, and a small file's probe comes from the same bytes: read whole
+    // (memory: one part per worker; probes are asked only for single-PUT files).
     const bytes = new Uint8Array(await blob.arrayBuffer());
     for (const h of hashers) h.update(bytes);
-    digest.sha256 = await sha256Hex(bytes);
+    if (options.sha256) digest.sha256 = await sha256Hex(bytes);
+    if (options.probeBytes !== undefined) digest.probe = await sha256Hex(probeOf(bytes, options.probeBytes));
   } else {
     // Streamed: reading overlaps hashing, each chunk feeds every hasher while it is in cache,
     // and a worker holds one chunk rather than a whole part.
@@ -46,6 +48,16 @@ async function hashPart(req: Extract<HashRequest, { type: 'part' }>): Promise<Pa
   if (md5h) digest.md5 = md5h.digest('hex');
   if (crch) digest.crc64nvme = crch.digest('hex');
   return digest;
+}
+
+/** The same bytes `probe()` hashes: the first and last `probeBytes` (overlapping for small files). */
+function probeOf(bytes: Uint8Array<ArrayBuffer>, probeBytes: number): Uint8Array<ArrayBuffer> {
+  const head = bytes.subarray(0, Math.min(probeBytes, bytes.length));
+  const tail = bytes.subarray(Math.max(0, bytes.length - probeBytes));
+  const out = new Uint8Array(head.length + tail.length);
+  out.set(head);
+  out.set(tail, head.length);
+  return out;
 }
 
 async function probe(req: Extract<HashRequest, { type: 'probe' }>): Promise<string> {

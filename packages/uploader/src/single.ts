@@ -5,19 +5,31 @@ import { hexToBase64, normalizeEtag } from './encoding.js';
 import { UploaderError } from './errors.js';
 import { hashingError } from './multipart.js';
 import { type SignedTarget, sendWithRecovery, signedTarget } from './send.js';
-import type { UploadResult } from './types.js';
+import type { PartDigest } from './hash-messages.js';
+import type { EngineContext, UploadResult } from './types.js';
 import type { UploadDriver } from './upload.js';
 
-export async function runSingle(d: UploadDriver): Promise<UploadResult> {
+/** The whole file's digests (and, with `probeBytes`, its fingerprint probe when the hasher can). */
+export function hashSingle(ctx: EngineContext, file: Blob & { name: string }, probeBytes?: number): Promise<PartDigest> {
+  const algorithm = ctx.options.checksumAlgorithm;
+  return ctx.hasher
+    .hashPart(file, 0, file.size, {
+      md5: true,
+      crc64nvme: algorithm === 'CRC64NVME',
+      sha256: algorithm === 'SHA256',
+      ...(probeBytes === undefined ? {} : { probeBytes }),
+    })
+    .catch((err: unknown) => {
+      throw hashingError(file.name, err);
+    });
+}
+
+/** `first`: the digests already made with the fingerprint (the file is hashed again only if the bucket rejects it). */
+export async function runSingle(d: UploadDriver, first?: PartDigest): Promise<UploadResult> {
   const { ctx, file } = d;
   const algorithm = ctx.options.checksumAlgorithm;
-  const rehash = () =>
-    ctx.hasher
-      .hashPart(file, 0, file.size, { md5: true, crc64nvme: algorithm === 'CRC64NVME', sha256: algorithm === 'SHA256' })
-      .catch((err: unknown) => {
-        throw hashingError(file.name, err);
-      });
-  let digest = await rehash();
+  const rehash = () => hashSingle(ctx, file);
+  let digest = first ?? (await rehash());
   let signed: SignedTarget | undefined;
   let key = '';
   let discardToken: string | undefined;

@@ -3,12 +3,12 @@
 // part pipeline in `multipart.ts`.
 import { Emitter } from './emitter.js';
 import { fileChangedError, isAbortLike, PauseSignal, UploaderError } from './errors.js';
-import { type FileLike, fingerprintOf } from './fingerprint.js';
+import { type FileLike, fingerprintOf, metadataFingerprint, PROBE_BYTES } from './fingerprint.js';
 import type { FileHandleLike } from './handles.js';
 import { hashingError, runMultipart } from './multipart.js';
 import { backoffDelay } from './retry.js';
 import type { UploadRecord } from './record-store.js';
-import { runSingle } from './single.js';
+import { hashSingle, runSingle } from './single.js';
 import { lockName } from './tabs.js';
 import type { EngineContext, UploadEvents, UploadResult, UploadState, UploadStatus } from './types.js';
 
@@ -191,9 +191,14 @@ export class Upload extends Emitter<UploadEvents> {
         this.#leaveAdmission = release;
         if (this.#paused) release();
       }
-      this.#fingerprint = await fingerprintOf(this.file, this.#ctx.endpoint, this.#ctx.hasher).catch((err: unknown) => {
-        throw hashingError(this.file.name, err);
-      });
+      const single = this.file.size <= this.#ctx.options.multipartThreshold;
+      // A single-PUT file is read once: its digests and its fingerprint probe in one worker job.
+      const digest = single ? await hashSingle(this.#ctx, this.file, PROBE_BYTES) : undefined;
+      this.#fingerprint = digest?.probe
+        ? `${metadataFingerprint(this.file, this.#ctx.endpoint)}#${digest.probe}`
+        : await fingerprintOf(this.file, this.#ctx.endpoint, this.#ctx.hasher).catch((err: unknown) => {
+            throw hashingError(this.file.name, err);
+          });
       const { resumeOf } = this.#init;
       if (resumeOf && resumeOf.fingerprint !== this.#fingerprint) {
         throw fileChangedError(this.file.name, ['its first or last 64 KiB differ']);
@@ -209,7 +214,7 @@ export class Upload extends Emitter<UploadEvents> {
         async () => {
           // Stays set until the final status was told to the other tabs.
           this.#locked = true;
-          return this.file.size <= options.multipartThreshold ? runSingle(driver) : runMultipart(driver, this);
+          return single ? runSingle(driver, digest) : runMultipart(driver, this);
         },
       );
       if (!locked.acquired) {

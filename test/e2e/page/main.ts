@@ -159,6 +159,15 @@ async function hashSelfTest() {
   const combined = crc64CombineAll(parts.map((p) => ({ crc: BigInt(`0x${p.crc64nvme}`), size: p.size })));
   const probeA = await pool.probe(blob, 65536);
   const probeB = await pool.probe(new Blob([bytes.slice(0, -1), new Uint8Array([(bytes.at(-1) ?? 0) ^ 1])]), 65536);
+  // A single-PUT file's probe comes with its digests from one read: it must equal probe()'s.
+  const merged = await Promise.all(
+    [0, 1000, 65536, 100_000, 131_072, 200_000].map(async (n) => {
+      const b = new Blob([bytes.subarray(0, n)]);
+      const d = await pool.hashPart(b, 0, n, { md5: true, crc64nvme: true, sha256: false, probeBytes: 65536 });
+      const alone = await pool.hashPart(b, 0, n, { md5: true, crc64nvme: true, sha256: false });
+      return d.probe === (await pool.probe(b, 65536)) && d.md5 === alone.md5 && d.crc64nvme === alone.crc64nvme;
+    }),
+  );
   pool.terminate();
   return {
     check,
@@ -166,6 +175,7 @@ async function hashSelfTest() {
     whole: whole.crc64nvme,
     sizes: parts.map((p) => p.size),
     probesDiffer: probeA !== probeB,
+    mergedProbesMatch: merged,
     poolSize: new WorkerHashPool().size,
     cores: navigator.hardwareConcurrency,
   };
