@@ -60,3 +60,41 @@ export function cpuDelta(before: CpuSnapshot, after: CpuSnapshot): Map<string, n
   }
   return out;
 }
+
+/** `fixed` plus every process of the Chromium this process launched (its tree), named by type;
+ * any other Chromium on the machine is grouped apart as 'foreign chromium'. */
+export function ourChromium(fixed: Map<number, string>): Map<number, string> {
+  const names = new Map(fixed);
+  const parent = new Map<number, number>();
+  const info = new Map<number, { comm: string; cmdline: string }>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      const comm = stat.slice(stat.indexOf('(') + 1, close);
+      parent.set(Number(d), Number(stat.slice(close + 2).split(' ')[1]));
+      if (comm.startsWith('chrom')) info.set(Number(d), { comm, cmdline: readFileSync(`/proc/${d}/cmdline`, 'utf8').replaceAll('\0', ' ') });
+    } catch {
+      // gone
+    }
+  }
+  const ours = (pid: number): boolean => {
+    for (let p = pid, hops = 0; p > 1 && hops < 16; hops++) {
+      const pp = parent.get(p);
+      if (pp === process.pid) return true;
+      if (pp === undefined) return false;
+      p = pp;
+    }
+    return false;
+  };
+  for (const [pid, { comm, cmdline }] of info) names.set(pid, ours(pid) ? cpuGroup(pid, cmdline, comm, new Map()) : 'foreign chromium');
+  return names;
+}
+
+/** Browser-side CPU: every Chromium group of a delta. */
+export function sumBrowser(groups: Map<string, number>): number {
+  let s = 0;
+  for (const [g, v] of groups) if (g.startsWith('chromium')) s += v;
+  return s;
+}

@@ -17,8 +17,8 @@ import { nodeEntry, repoRoot } from '../../reliability/lib/services.js';
 import { DEFAULT_TOKEN_SECRET } from '../../reliability/lib/signer-process.js';
 import { type Browser, launchChromium } from '../lib/browser.js';
 import { buildPages } from '../lib/build-pages.js';
-import { readdirSync, readFileSync } from 'node:fs';
-import { cpuDelta, cpuGroup, cpuSnapshot } from '../lib/cpu.js';
+import { readFileSync } from 'node:fs';
+import { cpuDelta, cpuSnapshot, ourChromium, sumBrowser } from '../lib/cpu.js';
 import { MiB, makeRandomFile, md5File } from '../lib/files.js';
 import { startStaticServer } from '../lib/static-server.js';
 import { createShapedNamespace, netnsUnavailable, type ShapedNamespace, type SpawnedInNs } from '../net/netns.js';
@@ -498,36 +498,6 @@ export async function benchLinks(ctx: BenchContext): Promise<Omit<Section, 'id' 
   }
 }
 
-/** `fixed` plus every process of the Chromium this process launched (its tree), named by type;
- * any other Chromium on the machine is grouped apart as 'foreign chromium'. */
-function ourChromium(fixed: Map<number, string>): Map<number, string> {
-  const names = new Map(fixed);
-  const parent = new Map<number, number>();
-  const info = new Map<number, { comm: string; cmdline: string }>();
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const close = stat.lastIndexOf(')');
-      const comm = stat.slice(stat.indexOf('(') + 1, close);
-      parent.set(Number(d), Number(stat.slice(close + 2).split(' ')[1]));
-      if (comm.startsWith('chrom')) info.set(Number(d), { comm, cmdline: readFileSync(`/proc/${d}/cmdline`, 'utf8').replaceAll('\0', ' ') });
-    } catch {
-      // gone
-    }
-  }
-  const ours = (pid: number): boolean => {
-    for (let p = pid, hops = 0; p > 1 && hops < 16; hops++) {
-      const pp = parent.get(p);
-      if (pp === process.pid) return true;
-      if (pp === undefined) return false;
-      p = pp;
-    }
-    return false;
-  };
-  for (const [pid, { comm, cmdline }] of info) names.set(pid, ours(pid) ? cpuGroup(pid, cmdline, comm, new Map()) : 'foreign chromium');
-  return names;
-}
 
 /** Samples the summed resident memory of this bench's Chromium renderers every 100 ms until stopped. */
 function rendererRss(names: () => Map<number, string>): { peak(): number; stop(): void } {
@@ -549,11 +519,6 @@ function rendererRss(names: () => Map<number, string>): { peak(): number; stop()
   return { peak: () => peak, stop: () => clearInterval(timer) };
 }
 
-function sumBrowser(groups: Map<string, number>): number {
-  let s = 0;
-  for (const [g, v] of groups) if (g.startsWith('chromium')) s += v;
-  return s;
-}
 
 /** Calls `window.bench[fn](opts)` on a fresh page with the file selected; `atEnd` runs as soon as it returns. */
 async function runPageFn<T = PageResult>(browser: Browser, url: string, file: string, fn: 'run' | 'hashOnly' | 'prepare', opts: Record<string, unknown>, atEnd: () => void, keepPage = false, atStart?: () => void): Promise<T> {

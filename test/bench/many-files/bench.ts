@@ -10,6 +10,7 @@ import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { type Browser, launchChromium } from '../lib/browser.js';
+import { cpuDelta, cpuSnapshot, ourChromium, sumBrowser } from '../lib/cpu.js';
 import { MiB, makeRandomFile } from '../lib/files.js';
 import { BENCH_BUCKET, BENCH_TOKEN, type Endpoints, type HttpVersion, startLinkStack } from '../net/link-stack.js';
 import { netnsUnavailable } from '../net/netns.js';
@@ -56,6 +57,7 @@ export async function benchManyFiles(ctx: BenchContext): Promise<Omit<Section, '
   const versions = VERSIONS.filter((v) => !versionsEnv || versionsEnv.includes(v));
   // Experiments only: engine options for Chute (the report says when any were set).
   const engineJson = process.env.CHUTE_BENCH_ENGINE_JSON ? (JSON.parse(process.env.CHUTE_BENCH_ENGINE_JSON) as Record<string, unknown>) : undefined;
+  const knobs = process.env.CHUTE_BENCH_PAGE_KNOBS ? (JSON.parse(process.env.CHUTE_BENCH_PAGE_KNOBS) as Record<string, unknown>) : undefined;
   const started = Date.now();
   const log = (s: string) => console.log(`[bench] many-files: ${s}`);
   const cleanup: (() => Promise<unknown> | unknown)[] = [];
@@ -71,6 +73,15 @@ export async function benchManyFiles(ctx: BenchContext): Promise<Omit<Section, '
     cleanup.push(() => browser.close());
 
     const rates = new Map<string, { filesPerS: number; MBps: number }[]>(); // `${version}|${set}:${client}`
+    // CPU ms per file by process group: browser-side (every process of this bench's Chromium) and the stack's.
+    const cpu = new Map<string, Record<string, number>[]>();
+    const fixed = new Map<number, string>([
+      [stack.r2.pid, 'local-r2'],
+      ...stack.signers.map((p, i): [number, string] => [p.pid, i === 0 ? 'signer (HTTP/1.1)' : 'signer (HTTP/2)']),
+      ...stack.helpers.map((p): [number, string] => [p.pid, 'HTTPS edge']),
+      [proxy.pid, 'delay proxy'],
+    ]);
+    const names = () => ourChromium(fixed);
     const protocols = new Map<string, Record<string, number>>();
     const details = new Map<string, unknown>();
     for (const set of sets) {
@@ -86,15 +97,38 @@ export async function benchManyFiles(ctx: BenchContext): Promise<Omit<Section, '
             const k = `${version}|${set.id}:${client}`;
             try {
               if (!pages.includes(PAGE[client])) throw new Error(`${PAGE[client]} page missing`);
-              const opts = client === 'chute' ? { signerUrl, token: BENCH_TOKEN, ...(engineJson ? { engine: engineJson } : {}) } : { signerUrl, token: BENCH_TOKEN };
-              const r = await runPage(browser, `${web.url}/${PAGE[client]}.html`, files, opts);
+              const opts = client === 'chute' ? { signerUrl, token: BENCH_TOKEN, ...(engineJson ? { engine: engineJson } : {}), ...(knobs ? { knobs } : {}) } : { signerUrl, token: BENCH_TOKEN };
+              let before = cpuSnapshot(names());
+              let after = before;
+              const r = await runPage(
+                browser,
+                `${web.url}/${PAGE[client]}.html`,
+                files,
+                opts,
+                () => {
+                  before = cpuSnapshot(names());
+                },
+                () => {
+                  after = cpuSnapshot(names());
+                },
+              );
+              const groups = cpuDelta(before, after);
+              const chromiumGroups = process.env.CHUTE_BENCH_VERBOSE === '1' ? [...groups].filter(([g]) => g.startsWith('chromium')) : [];
+              const perFile: Record<string, number> = {
+                browser: sumBrowser(groups) / set.count,
+                ...Object.fromEntries(chromiumGroups.map(([g, v]) => [g, v / set.count])),
+                ...Object.fromEntries([...fixed.values()].map((g) => [g, (groups.get(g) ?? 0) / set.count])),
+                // Everything that ran on the machine meanwhile, in cores (2 = both busy): is the run CPU-bound?
+                'machine cores busy': [...groups.values()].reduce((a, v) => a + v, 0) / r.ms,
+              };
+              cpu.set(k, [...(cpu.get(k) ?? []), perFile]);
               await verifyStored(s3, set, md5s, rep === 0);
               const filesPerS = set.count / (r.ms / 1000);
               const MBps = (set.count * set.size) / 1e6 / (r.ms / 1000);
               rates.set(k, [...(rates.get(k) ?? []), { filesPerS, MBps }]);
               protocols.set(k, r.protocols);
               if (r.detail) details.set(k, r.detail);
-              log(`${version} ${set.id} rep ${rep + 1}/${reps} ${client}: ${filesPerS.toFixed(1)} files/s, ${MBps.toFixed(2)} MB/s (${(MBps / linkMBps).toFixed(2)}× link) in ${(r.ms / 1000).toFixed(1)} s ${JSON.stringify(r.requests ?? r.protocols)}${r.detail ? ` ${JSON.stringify(r.detail)}` : ''}`);
+              log(`${version} ${set.id} rep ${rep + 1}/${reps} ${client}: ${filesPerS.toFixed(1)} files/s, ${MBps.toFixed(2)} MB/s (${(MBps / linkMBps).toFixed(2)}× link) in ${(r.ms / 1000).toFixed(1)} s, CPU ms/file ${Object.entries(perFile).map(([g, v]) => `${g} ${v.toFixed(1)}`).join(', ')} ${JSON.stringify(r.requests ?? r.protocols)}${r.detail ? ` ${JSON.stringify(r.detail)}` : ''}`);
             } catch (err) {
               errors.push(`${version} ${set.id}/${client}: ${err instanceof Error ? err.message.slice(0, 300) : String(err)}`);
               log(`${version} ${set.id} ${client} failed: ${err instanceof Error ? err.message.slice(0, 300) : String(err)}`);
@@ -131,7 +165,22 @@ export async function benchManyFiles(ctx: BenchContext): Promise<Omit<Section, '
           ...(linkBound ? {} : { target: { text: '≥ 3×', min: 3 } }),
           note: `${cM?.toFixed(2) ?? '—'} MB/s vs ${uM?.toFixed(2) ?? '—'} MB/s; the link carries at most ${linkFiles.toFixed(1)} files/s of this size (${linkMBps} MB/s): Chute ${x(cM, linkMBps)} of the link, stock Uppy ${x(uM, linkMBps)}${linkBound ? ' (stock Uppy already fills the link: no 3× to be had)' : ''}`,
         });
-        rows.push([VERSION_LABEL[version], setTitle(set), c?.toFixed(1) ?? '—', u?.toFixed(1) ?? '—', x(c, u), cM?.toFixed(2) ?? '—', uM?.toFixed(2) ?? '—', x(cM, linkMBps), x(uM, linkMBps), String(rates.get(key('chute'))?.length ?? 0)]);
+        const cpuMed = (c: Client, g: string) => median((cpu.get(key(c)) ?? []).map((v) => v[g] ?? 0));
+        const f1 = (v: number | null) => v?.toFixed(1) ?? '—';
+        rows.push([
+          VERSION_LABEL[version],
+          setTitle(set),
+          c?.toFixed(1) ?? '—',
+          u?.toFixed(1) ?? '—',
+          x(c, u),
+          cM?.toFixed(2) ?? '—',
+          uM?.toFixed(2) ?? '—',
+          x(cM, linkMBps),
+          x(uM, linkMBps),
+          `${f1(cpuMed('chute', 'browser'))} / ${f1(cpuMed('stock-uppy', 'browser'))}`,
+          `${cpuMed('chute', 'machine cores busy')?.toFixed(2) ?? '—'} / ${cpuMed('stock-uppy', 'machine cores busy')?.toFixed(2) ?? '—'}`,
+          String(rates.get(key('chute'))?.length ?? 0),
+        ]);
       }
     }
     return {
@@ -149,7 +198,7 @@ export async function benchManyFiles(ctx: BenchContext): Promise<Omit<Section, '
         {
           title: `Many files on ${LINK.mbit} Mbit/s × ${LINK.rttMs} ms (medians)`,
           note: `Reproduce: \`${MANY_FILES_COMMAND}\`. Goal: Chute ≥ 3× stock Uppy in files per second.`,
-          columns: ['store reached over', 'files', 'Chute files/s', 'stock Uppy files/s', 'Chute ÷ stock Uppy', 'Chute MB/s', 'stock Uppy MB/s', 'Chute ÷ link', 'stock Uppy ÷ link', 'runs'],
+          columns: ['store reached over', 'files', 'Chute files/s', 'stock Uppy files/s', 'Chute ÷ stock Uppy', 'Chute MB/s', 'stock Uppy MB/s', 'Chute ÷ link', 'stock Uppy ÷ link', 'browser CPU ms/file (Chute / Uppy)', 'machine cores busy of 2 (Chute / Uppy)', 'runs'],
           rows,
         },
       ],
@@ -159,6 +208,7 @@ export async function benchManyFiles(ctx: BenchContext): Promise<Omit<Section, '
         sets,
         versions,
         runs: Object.fromEntries(rates),
+        cpuMsPerFile: Object.fromEntries(cpu),
         protocols: Object.fromEntries(protocols),
         details: Object.fromEntries(details),
         ...(engineJson ? { engine: engineJson } : {}),
@@ -175,13 +225,16 @@ export async function benchManyFiles(ctx: BenchContext): Promise<Omit<Section, '
   }
 }
 
-async function runPage(browser: Browser, url: string, files: string[], opts: Record<string, unknown>): Promise<ManyResult> {
+async function runPage(browser: Browser, url: string, files: string[], opts: Record<string, unknown>, onStart: () => void, onEnd: () => void): Promise<ManyResult> {
   const page = await browser.context.newPage();
   try {
     await page.goto(url);
     await page.waitForFunction(() => 'bench' in window);
     await page.setInputFiles('#files', files);
-    return await page.evaluate((o) => (window as unknown as { bench: { run(x: unknown): Promise<ManyResult> } }).bench.run(o), opts);
+    onStart(); // CPU is counted from here: page load and file selection are not the upload's
+    const r = await page.evaluate((o) => (window as unknown as { bench: { run(x: unknown): Promise<ManyResult> } }).bench.run(o), opts);
+    onEnd(); // before the page (and its renderer process) is gone
+    return r;
   } finally {
     await page.close();
   }
