@@ -4,8 +4,11 @@
 import { connect } from 'node:tls';
 import { isIP } from 'node:net';
 
-/** true: the endpoint negotiates h2; false: plain HTTP or HTTP/1.1 only; undefined: could not tell. */
-export function probeMultiplexed(endpoint: string, timeoutMs = 3000): Promise<{ multiplexed?: boolean; why: string }> {
+/**
+ * true: the endpoint negotiates h2; false: plain HTTP or HTTP/1.1 only; undefined: could not tell.
+ * `tlsOptions.ca` (tests) trusts another CA instead of Node's default ones.
+ */
+export function probeMultiplexed(endpoint: string, timeoutMs = 3000, tlsOptions: { ca?: string | Buffer } = {}): Promise<{ multiplexed?: boolean; why: string }> {
   let url: URL;
   try {
     url = new URL(endpoint);
@@ -16,7 +19,7 @@ export function probeMultiplexed(endpoint: string, timeoutMs = 3000): Promise<{ 
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const port = Number(url.port || 443);
   return new Promise((resolve) => {
-    const socket = connect({ host, port, ALPNProtocols: ['h2', 'http/1.1'], ...(isIP(host) ? {} : { servername: host }) });
+    const socket = connect({ ...tlsOptions, host, port, ALPNProtocols: ['h2', 'http/1.1'], ...(isIP(host) ? {} : { servername: host }) });
     const done = (r: { multiplexed?: boolean; why: string }) => {
       clearTimeout(timer);
       socket.destroy();
