@@ -8,33 +8,21 @@
 // `curl -T` (one stream). Each link is first proven: `curl -T` straight to local-r2 (shaped, no
 // proxy) and through the proxy, against the shaped rate.
 import { createHash } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutBucketCorsCommand } from '@aws-sdk/client-s3';
-import { ALL_CHECKSUM_HEADERS } from '@chute/protocol';
-import { nodeEntry, repoRoot } from '../../reliability/lib/services.js';
-import { DEFAULT_TOKEN_SECRET } from '../../reliability/lib/signer-process.js';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { type Browser, launchChromium } from '../lib/browser.js';
-import { buildPages } from '../lib/build-pages.js';
-import { readFileSync } from 'node:fs';
 import { cpuDelta, cpuSnapshot, ourChromium, sumBrowser } from '../lib/cpu.js';
 import { MiB, makeRandomFile, md5File } from '../lib/files.js';
-import { startStaticServer } from '../lib/static-server.js';
-import { createShapedNamespace, netnsUnavailable, type ShapedNamespace, type SpawnedInNs } from '../net/netns.js';
+import { BENCH_BUCKET, BENCH_TOKEN, type Endpoints, startLinkStack } from '../net/link-stack.js';
+import { netnsUnavailable, type SpawnedInNs } from '../net/netns.js';
 import { type Figure, median, type Section } from '../report.js';
 import type { BenchContext } from '../sections.js';
 import type { PageResult } from '../upload/page/common.js';
-import { awsCp, curlPut, s3Client, type StoreAccess } from '../upload/peers.js';
+import { awsCp, curlPut } from '../upload/peers.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const BUCKET = 'bench';
-const CREDS = { accessKeyId: 'chute-bench', secretAccessKey: 'chute-bench-secret-key-0123456789' };
-const TOKEN = 'bench-user-token';
-const R2_PORT = 9000;
-const SIGNER_PORT = 9001;
-const STORE_PROXY_PORT = 9100;
-const SIGNER_PROXY_PORT = 9101;
+const BUCKET = BENCH_BUCKET;
+const TOKEN = BENCH_TOKEN;
 
 export const LINK_COMMAND = 'pnpm bench --links';
 
@@ -86,82 +74,14 @@ export async function benchLinks(ctx: BenchContext): Promise<Omit<Section, 'id' 
   const log = (s: string) => console.log(`[bench] links: ${s}`);
 
   const cleanup: (() => Promise<unknown> | unknown)[] = [];
-  let ns: ShapedNamespace | undefined;
   const errors: string[] = [];
   try {
-    ns = createShapedNamespace();
-    const theNs = ns;
-    cleanup.push(() => theNs.teardown());
-    const storeHost = ns.storeIp;
-    const dataDir = path.join(ctx.workDir, 'links-r2');
-    mkdirSync(dataDir, { recursive: true });
-
-    // The store listens on every address of its namespace: the delay proxy reaches it on loopback,
-    // the bench's own control calls on the unshaped control veth.
-    const r2 = await ns.spawnNode(
-      [
-        ...nodeEntry('packages/local-r2', 'cli'),
-        ...['--host', '0.0.0.0', '--port', String(R2_PORT), '--data-dir', dataDir, '--bucket', BUCKET],
-        ...['--access-key-id', CREDS.accessKeyId, '--secret-access-key', CREDS.secretAccessKey],
-        ...['--allowed-host', storeHost, '--allowed-host', ns.controlIp],
-      ],
-      { ready: /local-r2 listening on (http:\/\/[\d.:]+)/, cwd: repoRoot },
-    );
-    cleanup.push(() => r2.kill());
-
-    const pagesDir = path.join(ctx.workDir, 'link-pages');
-    const pages = await buildPages(path.join(here, '../upload/page'), pagesDir, ['chute', 'stock-uppy']);
-    const web = await startStaticServer({}, pagesDir);
-    cleanup.push(() => web.close());
-
-    // The signer signs URLs for the address browsers use (the delay proxy on the shaped link);
-    // its own control calls come from inside the namespace and pass the proxy undelayed: it sits
-    // next to the store, the user is the one far away.
-    const viaProxy: StoreAccess = { endpoint: `http://${storeHost}:${STORE_PROXY_PORT}`, bucket: BUCKET, ...CREDS };
-    const direct: StoreAccess = { ...viaProxy, endpoint: `http://${storeHost}:${R2_PORT}` };
-    const control: StoreAccess = { ...viaProxy, endpoint: `http://${ns.controlIp}:${R2_PORT}` };
-    const s3 = s3Client(control);
-    await s3.send(
-      new PutBucketCorsCommand({
-        Bucket: BUCKET,
-        CORSConfiguration: {
-          CORSRules: [
-            {
-              AllowedOrigins: [web.url],
-              AllowedMethods: ['GET', 'PUT', 'POST', 'DELETE', 'HEAD'],
-              AllowedHeaders: ['content-type', ...ALL_CHECKSUM_HEADERS, 'x-amz-*'],
-              ExposeHeaders: ['ETag'],
-              MaxAgeSeconds: 3600,
-            },
-          ],
-        },
-      }),
-    );
-    const useSource = process.env.CHUTE_USE_SOURCE === '1';
-    const signer = await ns.spawnNode(nodeEntry('apps/server', 'cli', useSource), {
-      cwd: repoRoot,
-      env: {
-        HOST: '127.0.0.1',
-        PORT: String(SIGNER_PORT),
-        LOG_LEVEL: 'info',
-        S3_ENDPOINT: viaProxy.endpoint,
-        S3_BUCKET: BUCKET,
-        S3_ACCESS_KEY_ID: CREDS.accessKeyId,
-        S3_SECRET_ACCESS_KEY: CREDS.secretAccessKey,
-        S3_FORCE_PATH_STYLE: 'true',
-        AUTH_MODE: 'tokens',
-        AUTH_TOKENS: `${TOKEN}:bench`,
-        TOKEN_SECRETS: DEFAULT_TOKEN_SECRET,
-        CORS_ORIGINS: web.url,
-        ALLOWED_HOSTS: storeHost,
-        RATE_LIMIT_CAPACITY: '0',
-        RATE_LIMIT_PER_SECOND: '0',
-      },
-      ready: /chute-server listening on (http:\/\/[\d.:]+)/,
-    });
-    cleanup.push(() => signer.kill());
-    const signerUrl = `http://${storeHost}:${SIGNER_PROXY_PORT}`;
-
+    const stack = await startLinkStack({ workDir: ctx.workDir, pages: ['chute', 'stock-uppy'] });
+    cleanup.push(() => stack.close());
+    const { ns } = stack;
+    const { r2, web, pages, direct, s3 } = stack;
+    const [signer] = stack.signers as [SpawnedInNs];
+    const { store: viaProxy, signerUrl } = stack.endpoints['http/1.1'] as Endpoints;
     const browser: Browser = await launchChromium();
     cleanup.push(() => browser.close());
 
@@ -181,18 +101,7 @@ export async function benchLinks(ctx: BenchContext): Promise<Omit<Section, 'id' 
       const file = makeRandomFile(path.join(ctx.workDir, `link-${size}.bin`), size);
       const fileMd5 = await md5File(file);
       ns.shape(link.mbit);
-      const proxy: SpawnedInNs = await ns.spawnNode(
-        [
-          '--import',
-          'tsx',
-          path.join(here, '../net/delay-proxy-cli.ts'),
-          ...['--forward', `${storeHost}:${STORE_PROXY_PORT}=127.0.0.1:${R2_PORT}`],
-          ...['--forward', `${storeHost}:${SIGNER_PROXY_PORT}=127.0.0.1:${SIGNER_PORT}`],
-          ...['--delay', String(link.rttMs / 2), '--connect-delay', String(link.rttMs)],
-          ...['--undelayed-from', `${storeHost},127.0.0.1`],
-        ],
-        { ready: /delay-proxy (ready)/, cwd: repoRoot },
-      );
+      const proxy: SpawnedInNs = await stack.startDelayProxy(link.rttMs);
       const fixed = new Map<number, string>([
         [r2.pid, 'local-r2'],
         [signer.pid, 'signer'],
@@ -208,7 +117,7 @@ export async function benchLinks(ctx: BenchContext): Promise<Omit<Section, 'id' 
         const proofFile = makeRandomFile(path.join(ctx.workDir, `link-proof-${proofBytes}.bin`), proofBytes);
         const tDirect = await curlPut(direct, proofFile, `proof/${link.id}/direct`);
         rmSync(proofFile, { force: true });
-        const rtt = await measureRtt(`http://${storeHost}:${STORE_PROXY_PORT}/`);
+        const rtt = await measureRtt(`${viaProxy.endpoint}/`);
         proof.set(link.id, {
           direct: proofBytes / 1e6 / (tDirect / 1000),
           directMiB: proofBytes / MiB,
