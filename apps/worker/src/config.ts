@@ -27,7 +27,9 @@ export class WorkerConfigError extends Error {
 export function signerFromEnv(env: Env, limitStore?: LimitStore): Signer {
   const problems: string[] = [];
   const str = (name: string): string | undefined => {
-    const v = env[name];
+    const raw = env[name];
+    // A TOML boolean or number in [vars] (`STORE_MULTIPLEXED = false`) arrives as a JSON value.
+    const v = typeof raw === 'boolean' || typeof raw === 'number' ? String(raw) : raw;
     return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
   };
   const list = (name: string) => str(name)?.split(',').map((s) => s.trim()).filter(Boolean);
@@ -38,10 +40,11 @@ export function signerFromEnv(env: Env, limitStore?: LimitStore): Signer {
     if (!Number.isInteger(n) || n < min || n > max) problems.push(`${name}: must be a whole number ${min}..${max}`);
     return n;
   };
-  const bool = (name: string): boolean | undefined => {
+  /** chute-server's booleans: true/false, 1/0, yes/no. `also`: other words the setting takes, for the message. */
+  const bool = (name: string, also = ''): boolean | undefined => {
     const v = str(name);
     if (v === undefined) return undefined;
-    if (!['true', 'false', '1', '0', 'yes', 'no'].includes(v)) problems.push(`${name}: must be true or false`);
+    if (!['true', 'false', '1', '0', 'yes', 'no'].includes(v)) problems.push(`${name}: must be ${also}true or false (got "${v}")`);
     return v === 'true' || v === '1' || v === 'yes';
   };
 
@@ -96,6 +99,10 @@ export function signerFromEnv(env: Env, limitStore?: LimitStore): Signer {
     problems.push('AUTH_MODE is required: tokens, jwt, or open (local development only)');
   }
 
+  // STORE_MULTIPLEXED as chute-server parses it (auto or a boolean). auto: the core's default
+  // (knownMultiplexed: R2 endpoints yes); the Worker cannot probe a store's TLS ALPN as chute-server does.
+  const multiplexed = str('STORE_MULTIPLEXED') === 'auto' ? undefined : bool('STORE_MULTIPLEXED', 'auto, ');
+
   const checksum = str('CHECKSUM_ALGORITHM');
   const CHECKSUMS = ['CRC64NVME', 'CRC32', 'CRC32C', 'SHA1', 'SHA256', 'NONE'] as const;
   if (checksum && !(CHECKSUMS as readonly string[]).includes(checksum)) problems.push(`CHECKSUM_ALGORITHM: one of ${CHECKSUMS.join(', ')} (auto is chute-server only)`);
@@ -128,6 +135,7 @@ export function signerFromEnv(env: Env, limitStore?: LimitStore): Signer {
       region: str('S3_REGION') ?? 'auto',
       forcePathStyle: bool('S3_FORCE_PATH_STYLE') ?? !account,
       credentials: { accessKeyId: accessKeyId as string, secretAccessKey: secretAccessKey as string },
+      ...(multiplexed !== undefined ? { multiplexed } : {}),
     },
     tokenSecrets,
     authenticate,

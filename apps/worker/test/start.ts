@@ -26,11 +26,14 @@ export interface RunningWorker {
   url: string;
   port: number;
   mf: Miniflare;
+  /** What workerd wrote to stdout and stderr (the Worker's console), with `captureOutput`; else ''. */
+  output(): string;
   close(): Promise<void>;
 }
 
-export async function startWorker(o: { vars: Record<string, string>; assetsDir?: string; port?: number; durableLimits?: boolean }): Promise<RunningWorker> {
+export async function startWorker(o: { vars: Record<string, string | boolean>; assetsDir?: string; port?: number; durableLimits?: boolean; captureOutput?: boolean }): Promise<RunningWorker> {
   const scriptPath = await bundleWorker();
+  let out = '';
   const mf = new Miniflare({
     modules: true,
     scriptPath,
@@ -40,9 +43,16 @@ export async function startWorker(o: { vars: Record<string, string>; assetsDir?:
     bindings: o.vars,
     ...(o.durableLimits === false ? {} : { durableObjects: { LIMITS: { className: 'ChuteLimits', useSQLite: true } } }),
     ...(o.assetsDir ? { assets: { directory: o.assetsDir, binding: 'ASSETS', routerConfig: { has_user_worker: true } } } : {}),
+    ...(o.captureOutput
+      ? {
+          handleRuntimeStdio(stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) {
+            for (const s of [stdout, stderr]) s.on('data', (d: Buffer) => (out += d.toString()));
+          },
+        }
+      : {}),
     host: '127.0.0.1',
     port: o.port ?? 0,
   });
   const url = (await mf.ready).origin;
-  return { url, port: Number(new URL(url).port), mf, close: () => mf.dispose() };
+  return { url, port: Number(new URL(url).port), mf, output: () => out, close: () => mf.dispose() };
 }
