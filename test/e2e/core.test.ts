@@ -1,8 +1,10 @@
 // Core browser cases: sizes around the multipart boundary, parallel parts, pause/resume, cancel,
 // corruption after hashing. Every case checks the stored object's bytes against the file.
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { MiB, tempFiles } from './lib/files.js';
 import { type HarnessLog, logOf, setupHarness, type UploadOutcome, waitForLog } from './lib/harness.js';
+import { type SignerProxy, startSignerProxy } from './lib/signer-proxy.js';
 
 type H = Awaited<ReturnType<typeof setupHarness>>;
 let h: H;
@@ -117,6 +119,80 @@ describe('uploads in Chromium → signer → local-r2', () => {
     expect(log.retries.some((r) => r.startsWith('2: rehash') && r.includes('BadDigest'))).toBe(true);
     expect(log.hashed[2]).toBe(2); // read and hashed again from the file
     expect(await h.stack.objectSha256(out.result?.key as string)).toBe(file.sha256);
+    await page.close();
+  });
+});
+
+describe('many small files at once: their creates share signer calls', () => {
+  type Outcome = { ok: boolean; key?: string; size?: number; etag?: string; level?: string; code?: string };
+  let proxy: SignerProxy;
+  beforeAll(async () => {
+    proxy = await startSignerProxy(h.stack.origin);
+  });
+  afterAll(() => proxy?.close());
+  // Through the proxy: the signer is then another origin, as usual in production.
+  const manySmall = (page: import('playwright-core').Page, count: number, size: number) =>
+    page.evaluate(
+      ([n, s, endpoint]) =>
+        (globalThis as unknown as { harness: { manySmall(n: number, s: number, o: unknown): Promise<{ outcomes: Outcome[] }> } }).harness.manySmall(n, s, { endpoint }),
+      [count, size, proxy.url] as const,
+    );
+  /** POSTs to the create routes, as Chromium sent them. */
+  const countCreates = (page: import('playwright-core').Page) => {
+    const seen = { single: 0, batch: 0, batchFiles: 0 };
+    page.on('request', (r) => {
+      if (r.method() !== 'POST') return;
+      const p = new URL(r.url()).pathname;
+      if (p === '/api/uploads') seen.single++;
+      if (p === '/api/uploads/batch') {
+        seen.batch++;
+        seen.batchFiles += (JSON.parse(r.postData() ?? '{}') as { files?: unknown[] }).files?.length ?? 0;
+      }
+    });
+    return seen;
+  };
+  const expectStored = async (outcomes: Outcome[], size: number) => {
+    expect(outcomes.filter((o) => !o.ok)).toEqual([]);
+    for (const [i, o] of outcomes.entries()) {
+      expect(o).toMatchObject({ size: size + i, level: 'full-object-checksum' });
+      const head = await h.stack.s3.send(new HeadObjectCommand({ Bucket: h.stack.bucket, Key: o.key }));
+      expect([head.ContentLength, head.ETag]).toEqual([size + i, `"${o.etag}"`]);
+    }
+  };
+
+  test('60 files, the signer 100 ms away: every one stored and checked, in far fewer create calls than files', async () => {
+    const page = await h.page();
+    const seen = countCreates(page);
+    proxy.delayMs = 100;
+    try {
+      const { outcomes } = await manySmall(page, 60, 10_000);
+      await expectStored(outcomes, 10_000);
+    } finally {
+      proxy.delayMs = 0;
+    }
+    expect(seen.batch).toBeGreaterThan(0);
+    expect(seen.single + seen.batchFiles).toBe(60); // each file created exactly once
+    // The first goes alone (nothing to wait for); the others leave together while a call is out,
+    // as many as the engine prepares ahead (2 × its 4 slots here): measured 16 calls.
+    expect(seen.single + seen.batch).toBeLessThanOrEqual(20);
+    console.log(`60 files: ${seen.single} single creates + ${seen.batch} batches (${seen.batchFiles} files)`);
+    await page.close();
+  });
+
+  test('a signer without the batch route (404): the engine creates one at a time, nothing lost', async () => {
+    const page = await h.page();
+    const seen = countCreates(page);
+    proxy.missing.add('/api/uploads/batch');
+    proxy.delayMs = 50;
+    try {
+      const { outcomes } = await manySmall(page, 30, 5_000);
+      await expectStored(outcomes, 5_000);
+    } finally {
+      proxy.missing.clear();
+      proxy.delayMs = 0;
+    }
+    expect(seen.batch).toBe(1); // asked once, then never again
+    expect(seen.single).toBe(30); // the refused batch's files went alone
     await page.close();
   });
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { base64DigestSchema, checksumAlgorithmSchema, md5Schema } from './checksums.js';
+import { chuteErrorSchema } from './errors.js';
 import { MAX_OBJECT_SIZE, MAX_PARTS } from './parts.js';
 import { objectKeySchema, textSchema } from './text.js';
 
@@ -25,6 +26,8 @@ export const ROUTES = {
   complete: (uploadId: string) => `/api/uploads/${encodeURIComponent(uploadId)}/complete`,
   /** DELETE abort. */
   upload: (uploadId: string) => `/api/uploads/${encodeURIComponent(uploadId)}`,
+  /** POST create many single-PUT uploads in one call (see `createBatchRequestSchema`). */
+  uploadsBatch: '/api/uploads/batch',
   /** POST a presigned download URL. */
   downloads: '/api/downloads',
   /** POST stock `@uppy/aws-s3` 6 `signRequest`. */
@@ -133,6 +136,34 @@ export const createUploadResponseSchema = z.discriminatedUnion('type', [
   multipartUploadResponseSchema,
 ]);
 export type CreateUploadResponse = z.infer<typeof createUploadResponseSchema>;
+
+// ---- create many (single PUTs) ----------------------------------------------------------------
+
+/** Most files one batch create may carry. */
+export const MAX_CREATES_PER_BATCH = 50;
+
+/**
+ * POST /api/uploads/batch: many small files in one call. Each file is exactly what
+ * POST /api/uploads takes, but must be a single PUT (`multipart` absent or `false`, size below the
+ * signer's multipart threshold); multipart uploads are created one at a time. A browser pays a
+ * request per file otherwise (its CPU, and the signer's): with hundreds of small files that, not
+ * the link, is what limits files per second. Signers that predate it answer 404 `not_found`.
+ */
+export const createBatchRequestSchema = z
+  .object({ files: z.array(createUploadRequestSchema).min(1).max(MAX_CREATES_PER_BATCH) })
+  .strict();
+export type CreateBatchRequest = z.input<typeof createBatchRequestSchema>;
+
+/** One file's outcome, in the request's order: its single-PUT answer, or why it was refused. */
+export const createBatchResultSchema = z.union([
+  z.object({ upload: singleUploadResponseSchema }).strict(),
+  chuteErrorSchema.strict(),
+]);
+export type CreateBatchResult = z.infer<typeof createBatchResultSchema>;
+
+/** 200 whenever the batch itself was acceptable; each file then succeeds or fails on its own. */
+export const createBatchResponseSchema = z.object({ results: z.array(createBatchResultSchema) });
+export type CreateBatchResponse = z.infer<typeof createBatchResponseSchema>;
 
 // ---- sign parts -----------------------------------------------------------------------------
 

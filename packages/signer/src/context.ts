@@ -26,6 +26,8 @@ export interface HandlerContext {
   quotas?: Quotas;
   /** Charges the upload's own URL budget (throws `quota_exceeded`); see limits/upload-urls.ts. */
   chargeUpload?(uploadId: string, partCount: number, urls: number): Promise<void>;
+  /** Records an unexpected failure the response itself does not carry (one file of a batch), for `onResponse`. */
+  logError?(err: unknown): void;
   /** The JSON body when it was already read (the token form reads it to find the caller); see `bodyOf`. */
   body?: unknown;
 }

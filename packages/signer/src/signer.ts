@@ -13,7 +13,7 @@ import { Quotas } from './limits/quotas.js';
 import { DEFAULT_RATE_LIMIT, RateLimits } from './rate-limit.js';
 import { Store } from './s3.js';
 import { TokenSigner } from './token.js';
-import { abortUpload, completeUpload, createUpload, listParts, signParts } from './uploads.js';
+import { abortUpload, completeUpload, createUpload, createUploads, listParts, signParts } from './uploads.js';
 import { chargeUploadUrls } from './limits/upload-urls.js';
 import { checkJsonBody, isTokenForm, tokenFormIdentity } from './token-form.js';
 import { s3ErrorXml, type UppyOp, type UppyToken, uppyIdentity, uppyS3, uppySign } from './uppy.js';
@@ -38,6 +38,7 @@ interface Route {
 const ID = '([^/]{1,1024})';
 const ROUTES: Route[] = [
   { method: 'POST', pattern: /^\/api\/uploads$/, name: '/api/uploads', handler: createUpload, json: true },
+  { method: 'POST', pattern: /^\/api\/uploads\/batch$/, name: '/api/uploads/batch', handler: createUploads, json: true },
   { method: 'POST', pattern: /^\/api\/uploads\/discard$/, name: '/api/uploads/discard', handler: discardUpload, json: true },
   { method: 'GET', pattern: /^\/api\/uploads$/, name: '/api/uploads', handler: listUploads },
   { method: 'POST', pattern: new RegExp(`^/api/uploads/${ID}/parts$`), name: '/api/uploads/:uploadId/parts', handler: signParts, json: true, tokenForm: true },
@@ -85,7 +86,7 @@ export function createSigner(options: SignerOptions): Signer {
   const quotas = new Quotas(limitStore, limits);
   const hostAllowed = options.allowedHosts ? hostMatcher(options.allowedHosts) : () => true;
 
-  async function handle(request: Request, rctx: RequestContext, url: URL, nowMs: number, state: { route: string; userId?: string; uppy?: boolean }) {
+  async function handle(request: Request, rctx: RequestContext, url: URL, nowMs: number, state: { route: string; userId?: string; uppy?: boolean; error?: unknown }) {
     const path = url.pathname;
     const candidates = [...ROUTES, ...UPPY_ROUTES].filter((r) => r.pattern.test(path));
     if (candidates.length === 0) throw new ChuteError('not_found', `No route ${path}.`);
@@ -135,7 +136,10 @@ export function createSigner(options: SignerOptions): Signer {
       await rate?.urls(userId, rctx.ip, urls);
     };
     const chargeUpload = (uploadId: string, parts: number, urls: number) => chargeUploadUrls(limitStore, uploadId, parts, urls, limits);
-    const ctx: HandlerContext = { request, url, params, identity, prefix, nowMs, baseUrl, store, tokens, limits, options, charge, chargeUpload, quotas, ...(body === undefined ? {} : { body }) };
+    const logError = (err: unknown) => {
+      state.error ??= err;
+    };
+    const ctx: HandlerContext = { request, url, params, identity, prefix, nowMs, baseUrl, store, tokens, limits, options, charge, chargeUpload, quotas, logError, ...(body === undefined ? {} : { body }) };
     return uppyToken ? uppyS3(ctx, uppyToken) : route.handler(ctx);
   }
 
@@ -146,7 +150,7 @@ export function createSigner(options: SignerOptions): Signer {
     async fetch(request, rctx = {}) {
       const started = performance.now();
       const nowMs = now();
-      const state: { route: string; userId?: string; uppy?: boolean } = { route: 'unmatched' };
+      const state: { route: string; userId?: string; uppy?: boolean; error?: unknown } = { route: 'unmatched' };
       let url: URL;
       try {
         url = new URL(request.url);
@@ -185,7 +189,7 @@ export function createSigner(options: SignerOptions): Signer {
         durationMs: performance.now() - started,
         ...(error ? { code: error.code } : {}),
         ...(state.userId ? { userId: state.userId } : {}),
-        ...(error && error.status >= 500 ? { error: error.cause ?? error } : {}),
+        ...(error && error.status >= 500 ? { error: error.cause ?? error } : state.error !== undefined ? { error: state.error } : {}),
       });
       return response;
     },

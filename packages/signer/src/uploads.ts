@@ -4,18 +4,24 @@ import {
   choosePartSize,
   type CompleteUploadResponse,
   completeUploadRequestSchema,
+  createBatchRequestSchema,
+  type CreateBatchResponse,
+  type CreateBatchResult,
   createUploadRequestSchema,
+  type CreateUploadRequestParsed,
+  type CreateUploadResponse,
   isChecksumValue,
   MAX_SINGLE_PUT_SIZE,
   partCount,
   partSizeOf,
   signPartsRequestSchema,
+  type SingleUploadResponse,
   UPLOAD_TOKEN_HEADER,
 } from '@chute/protocol';
 import { knownMultiplexed } from './config.js';
 import type { HandlerContext, UploadToken } from './context.js';
 import { discardTokenFor } from './discard.js';
-import { ChuteError } from './errors.js';
+import { ChuteError, toChuteError } from './errors.js';
 import { decideCreate, notifyAbort, notifyComplete, notifyCompleting } from './hooks.js';
 import { bodyOf, json, readJson } from './http.js';
 import { checkContentType, checkSize, newObjectKey, normalizeContentType } from './policy.js';
@@ -38,7 +44,37 @@ function oneChecksum(what: string): ChuteError {
 
 /** POST /api/uploads */
 export async function createUpload(ctx: HandlerContext): Promise<Response> {
-  const body = await readJson(ctx.request, createUploadRequestSchema, ctx.limits.maxBodyBytes);
+  return json(await createOne(ctx, await readJson(ctx.request, createUploadRequestSchema, ctx.limits.maxBodyBytes)), 201);
+}
+
+/**
+ * POST /api/uploads/batch: each file as POST /api/uploads would make it, in order, one after the
+ * other (quotas and hooks see them as separate creates); a refused file does not stop the others.
+ */
+export async function createUploads(ctx: HandlerContext): Promise<Response> {
+  const { files } = await readJson(ctx.request, createBatchRequestSchema, ctx.limits.maxBodyBytes);
+  const results: CreateBatchResult[] = [];
+  for (const [i, file] of files.entries()) {
+    try {
+      if (file.multipart === true || (file.multipart === undefined && file.size >= ctx.limits.multipartThreshold)) {
+        throw new ChuteError(
+          'validation_failed',
+          `files.${i}: a batch creates single PUTs only; create a multipart upload (this file: ${file.size} bytes) with POST /api/uploads.`,
+        );
+      }
+      const upload = await createOne(ctx, { ...file, multipart: false });
+      results.push({ upload: upload as SingleUploadResponse });
+    } catch (err) {
+      const e = toChuteError(err);
+      // An unexpected failure is logged like a failed request's; the file gets the same opaque answer.
+      if (e.status >= 500) ctx.logError?.(e.cause ?? e);
+      results.push(e.toBody());
+    }
+  }
+  return json({ results } satisfies CreateBatchResponse);
+}
+
+async function createOne(ctx: HandlerContext, body: CreateUploadRequestParsed): Promise<CreateUploadResponse> {
   const contentType = normalizeContentType(body.type);
   checkContentType(contentType, ctx.limits);
   checkSize(body.size, ctx.limits);
@@ -85,7 +121,7 @@ export async function createUpload(ctx: HandlerContext): Promise<Response> {
       ctx.limits.urlTtlSeconds,
       ctx.nowMs,
     );
-    return json({ type: 'single', key, request, discardToken: await discardTokenFor(ctx, key), ...storeHint(ctx) }, 201);
+    return { type: 'single', key, request, discardToken: await discardTokenFor(ctx, key), ...storeHint(ctx) };
   }
 
   if (body.md5 || body.checksum) {
@@ -122,8 +158,7 @@ export async function createUpload(ctx: HandlerContext): Promise<Response> {
     sub: ctx.identity.userId,
     exp,
   };
-  return json(
-    {
+  return {
       type: 'multipart',
       key,
       uploadId,
@@ -135,9 +170,7 @@ export async function createUpload(ctx: HandlerContext): Promise<Response> {
       token: await ctx.tokens.sign(payload),
       tokenExpiresAt: new Date(exp * 1000).toISOString(),
       ...storeHint(ctx),
-    },
-    201,
-  );
+  };
 }
 
 /** Whether browsers reach the store multiplexed (HTTP/2+), when known: clients size their requests in flight by it. */

@@ -11,6 +11,7 @@ import { defaultRecordStore, pruneRecords, type RecordStore, type UploadRecord }
 import { defaultRetryPolicy } from './retry.js';
 import { UploaderError } from './errors.js';
 import { Semaphore } from './semaphore.js';
+import { batchingCreates } from './create-batcher.js';
 import { HttpSignerClient, type SignerClient } from './signer-client.js';
 import { defaultLocks, defaultTabChannel, type Locks, type TabChannel, type TabProgress } from './tabs.js';
 import { type PartTransport, XhrTransport } from './transport.js';
@@ -93,12 +94,13 @@ export class ChuteEngine extends Emitter<EngineEvents> {
     const chosen = options.concurrency !== undefined;
     this.#ctx = {
       endpoint: options.endpoint,
-      signer:
+      signer: batchingCreates(
         options.signer ??
-        new HttpSignerClient({
-          endpoint: options.endpoint,
-          ...(options.getAuthToken ? { getAuthToken: options.getAuthToken } : {}),
-        }),
+          new HttpSignerClient({
+            endpoint: options.endpoint,
+            ...(options.getAuthToken ? { getAuthToken: options.getAuthToken } : {}),
+          }),
+      ),
       hasher:
         options.hasher ??
         new WorkerHashPool({

@@ -3,6 +3,8 @@
 import {
   type CompleteUploadRequest,
   type CompleteUploadResponse,
+  type CreateBatchResult,
+  createBatchResponseSchema,
   type CreateUploadRequest,
   type CreateUploadResponse,
   chuteErrorSchema,
@@ -30,6 +32,11 @@ import { UploaderError } from './errors.js';
 /** What the engine needs from a signer; `HttpSignerClient` is the browser implementation. */
 export interface SignerClient {
   create(req: CreateUploadRequest, signal?: AbortSignal): Promise<CreateUploadResponse>;
+  /**
+   * Single-PUT creates of many files in one call, each file's outcome in order (optional: a signer
+   * that predates the route answers 404 `not_found`, and the engine then creates one at a time).
+   */
+  createMany?(reqs: CreateUploadRequest[], signal?: AbortSignal): Promise<CreateBatchResult[]>;
   signParts(uploadId: string, token: string, parts: PartChecksums[], signal?: AbortSignal): Promise<SignPartsResponse>;
   listParts(uploadId: string, token: string, signal?: AbortSignal): Promise<ListPartsResponse>;
   complete(uploadId: string, req: CompleteUploadRequest, signal?: AbortSignal): Promise<CompleteUploadResponse>;
@@ -66,6 +73,14 @@ export class HttpSignerClient implements SignerClient {
 
   create(req: CreateUploadRequest, signal?: AbortSignal): Promise<CreateUploadResponse> {
     return this.#call('POST', ROUTES.uploads, createUploadResponseSchema, { body: req, signal });
+  }
+
+  async createMany(reqs: CreateUploadRequest[], signal?: AbortSignal): Promise<CreateBatchResult[]> {
+    const { results } = await this.#call('POST', ROUTES.uploadsBatch, createBatchResponseSchema, { body: { files: reqs }, signal });
+    if (results.length !== reqs.length) {
+      throw new UploaderError('bad_response', `The upload service answered ${reqs.length} creates with ${results.length} results.`);
+    }
+    return results;
   }
 
   /** Asks for the compact answer (one URL template, a signature per part); accepts either. */

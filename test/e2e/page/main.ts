@@ -143,6 +143,29 @@ async function stockUppy(partSize: number) {
   };
 }
 
+/**
+ * `count` small files made in the page, all handed to one engine at once (as a dropped folder):
+ * each file's key, size and MD5 as the page computed it, or its error.
+ */
+async function manySmall(count: number, size: number, o: HarnessOptions = {}) {
+  const many = makeEngine(o);
+  const files = Array.from({ length: count }, (_, i) => {
+    const bytes = new Uint8Array(size + i);
+    crypto.getRandomValues(bytes);
+    return new File([bytes], `small-${i}.bin`, { type: 'application/octet-stream' });
+  });
+  const outcomes = await Promise.all(
+    files.map((f) =>
+      many.upload(f).then(
+        (r) => ({ ok: true as const, key: r.key, size: r.size, etag: r.etag, level: r.verification.level }),
+        (err: unknown) => ({ ok: false as const, code: err instanceof UploaderError ? err.code : String(err), message: String((err as Error)?.message ?? err) }),
+      ),
+    ),
+  );
+  many.destroy();
+  return { outcomes };
+}
+
 /** The worker pool against known vectors, and part CRCs combined vs one pass over the whole blob. */
 async function hashSelfTest() {
   const pool = new WorkerHashPool({ size: 2 });
@@ -230,6 +253,7 @@ Object.assign(window, {
     status: () => current?.status,
     observeLongTasks,
     stockUppy,
+    manySmall,
     hashSelfTest,
     // One part through a one-worker pool (read + hash in the worker), for ad-hoc speed checks.
     hashPart: async (blob: Blob, options: { md5: boolean; crc64nvme: boolean; sha256: boolean }) => {
