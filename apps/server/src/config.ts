@@ -45,7 +45,7 @@ const envSchema = z.object({
   CORS_ORIGINS: opt(list).default([]),
   // Preflight-free sign-parts and complete (text/plain, authorised by the upload token alone).
   TOKEN_FORM: opt(bool).default(true),
-  // Whether browsers reach the store over HTTP/2+: auto = R2 endpoints yes, else the TLS ALPN probe at start.
+  // Whether browsers reach the store over HTTP/2+: auto = R2 endpoints yes, http:// no, else the TLS ALPN probe at start.
   STORE_MULTIPLEXED: opt(z.union([z.literal('auto'), bool])).default('auto'),
   MAX_FILE_SIZE: opt(int(0)),
   ALLOWED_CONTENT_TYPES: opt(list),

@@ -288,13 +288,20 @@ async function probeChecksum(s3: SignerOptions['s3'], logger: Logger): Promise<C
 }
 
 /**
- * STORE_MULTIPLEXED: set, known (R2), or probed (TLS ALPN) in the background: at start, and again
- * on a later create while unknown (at most every 10 s; the store may not be up yet). Never fatal.
+ * STORE_MULTIPLEXED: set, known from the endpoint's URL (the core's knownMultiplexed: R2 yes,
+ * plain HTTP no; the signer's default, so nothing to set), or else probed (TLS ALPN) in the
+ * background: at start, and again on a later create while unknown (at most every 10 s; the store
+ * may not be up yet). Never fatal.
  */
 function storeMultiplexed(s3: SignerOptions['s3'], setting: boolean | 'auto', logger: Logger): Pick<SignerOptions['s3'], 'multiplexed'> {
   const endpoint = s3.endpoint;
   if (setting !== 'auto') return { multiplexed: setting };
-  if (!endpoint || knownMultiplexed(endpoint) !== undefined) return {};
+  if (!endpoint) return {};
+  const fromUrl = knownMultiplexed(endpoint);
+  if (fromUrl !== undefined) {
+    logger.info({ storeMultiplexed: fromUrl }, `STORE_MULTIPLEXED=auto: ${fromUrl ? 'an R2 endpoint (HTTP/2 and HTTP/3)' : 'plain HTTP: browsers speak HTTP/1.1 to it'}`);
+    return {};
+  }
   let known: boolean | undefined;
   let lastTry = 0;
   let probing = false;

@@ -39,11 +39,11 @@ describe.concurrent('STORE_MULTIPLEXED', () => {
     }
   });
 
-  test('auto (the default) against the plain-HTTP embedded local-r2: false once probed, and logged', async () => {
+  test('auto (the default) against the plain-HTTP embedded local-r2: false from the first create (known from the URL, no probe), and logged', async () => {
     const cli = await startCli({ PORT: '0', DATA_DIR: join(dir, 'auto'), LOG_LEVEL: 'info' });
     try {
-      await logged(cli, /STORE_MULTIPLEXED=auto: plain HTTP/);
       expect((await create(cli)).storeMultiplexed).toBe(false);
+      await logged(cli, /STORE_MULTIPLEXED=auto: plain HTTP/);
     } finally {
       await cli.stop();
     }

@@ -65,12 +65,17 @@ describe.concurrent('STORE_MULTIPLEXED (Worker)', () => {
     }),
   );
 
-  test('auto, and unset: the core\u2019s default (knownMultiplexed) — nothing said for this plain-HTTP endpoint', async () => {
+  test('auto, and unset: the core\u2019s default (knownMultiplexed) — false for this plain-HTTP endpoint, nothing said for another https one', async () => {
     for (const extra of [{ STORE_MULTIPLEXED: 'auto' }, {}])
       await withWorker(extra, async (w) => {
-        const s = await create(w, single);
-        expect([s.status, 'storeMultiplexed' in s.body]).toEqual([201, false]);
+        const [s, m] = [await create(w, single), await create(w, multipart)];
+        expect([s.status, s.body.storeMultiplexed, m.body.storeMultiplexed]).toEqual([201, false, false]);
       });
+    // An https endpoint that is not R2 (single PUTs are signed without calling it).
+    await withWorker({ S3_ENDPOINT: 'https://s3.example.com' }, async (w) => {
+      const s = await create(w, single);
+      expect([s.status, 'storeMultiplexed' in s.body]).toEqual([201, false]);
+    });
   });
 
   test('auto on an R2 account: true (signing a single PUT needs no call to the store); false overrides it', async () => {

@@ -18,18 +18,24 @@ export interface S3Options {
   /**
    * Browsers reach the endpoint over HTTP/2 or HTTP/3 (one connection, many requests): told to
    * clients at create (`storeMultiplexed`) so they keep more small files in flight than HTTP/1.1's
-   * 6 connections per host allow. Default: true for R2 endpoints (`*.r2.cloudflarestorage.com`
-   * serves both), unknown otherwise. A function is asked at every create (chute-server's probes
-   * the endpoint's TLS ALPN in the background and answers once it knows).
+   * 6 connections per host allow. Default (`knownMultiplexed`): true for R2 endpoints
+   * (`https://*.r2.cloudflarestorage.com` serves both), false for `http://` ones, unknown for
+   * other `https://` ones. A function is asked at every create (chute-server's probes the
+   * endpoint's TLS ALPN in the background and answers once it knows).
    */
   multiplexed?: boolean | (() => boolean | undefined);
 }
 
-/** R2's S3 endpoints are served by Cloudflare's edge, which speaks HTTP/2 and HTTP/3. */
+/**
+ * What the endpoint's URL alone tells: R2's S3 endpoints are served by Cloudflare's edge, which
+ * speaks HTTP/2 and HTTP/3 (true); a plain-HTTP origin is HTTP/1.1 to a browser, which speaks
+ * HTTP/2 only over TLS (false); any other `https://` endpoint may or may not (undefined).
+ */
 export function knownMultiplexed(endpoint: string | undefined): boolean | undefined {
   if (!endpoint) return undefined;
   try {
     const u = new URL(endpoint);
+    if (u.protocol === 'http:') return false;
     return u.protocol === 'https:' && u.hostname.endsWith('.r2.cloudflarestorage.com') ? true : undefined;
   } catch {
     return undefined;
