@@ -146,7 +146,7 @@ describe('token form (text/plain, upload token only)', () => {
   });
 
   test('other JSON routes refuse text/plain and the other CORS-simple types (415); the JSON form is unchanged', async () => {
-    const routes = ['/api/uploads', '/api/downloads', '/api/uploads/discard', '/api/uppy/sign'];
+    const routes = ['/api/uploads', '/api/uploads/batch', '/api/downloads', '/api/uploads/discard', '/api/uppy/sign'];
     for (const path of routes) {
       for (const type of ['text/plain', TOKEN_FORM_CONTENT_TYPE, 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
         const r = await api<Json>(signer, 'alice', 'POST', path, undefined, { 'content-type': type });
