@@ -90,6 +90,20 @@ describe.each(Object.keys(targets) as (keyof typeof targets)[])('%s', (name) => 
     expect(sha(new Uint8Array(await (await fetch(d.body.request.url)).arrayBuffer()))).toBe(sha(file));
   });
 
+  test('batch create: two small files in one call, each PUT enforced by the bucket; a multipart-sized one refused on its own', async () => {
+    const files = [new Uint8Array(randomBytes(100)), new Uint8Array(randomBytes(200))];
+    const c = await call(base(), 'bob', 'POST', '/api/uploads/batch', {
+      files: [...files.map((f, i) => ({ name: `b${i}.bin`, size: f.length, md5: md5(f) })), { name: 'big.bin', size: 9 * 2 ** 20 }],
+    });
+    expect(c.status).toBe(200);
+    expect(c.body.results[2].error.code).toBe('validation_failed');
+    for (const [i, f] of files.entries()) {
+      const { request } = c.body.results[i].upload;
+      expect((await fetch(request.url, { method: 'PUT', headers: request.headers, body: new Uint8Array(randomBytes(f.length)) })).status).toBe(400);
+      expect((await fetch(request.url, { method: 'PUT', headers: request.headers, body: f })).status).toBe(200);
+    }
+  });
+
   test('multipart: 3 parts with Content-MD5, complete with CRC64NVME, verified at full-object-checksum', async () => {
     const file = new Uint8Array(randomBytes(2 * 5 * 2 ** 20 + 777));
     const r = await uploadThroughApi(base(), file, { token: TOKENS.alice, multipart: true, partSize: 5 * 2 ** 20 });
