@@ -6,15 +6,17 @@
 //     JSHeapUsedSize, sampled every 200 ms during the upload) and the renderer's resident memory
 //     peak (VmRSS from /proc, every 100 ms; the hashing workers live in the renderer process).
 // (b) Part count: signing and completing 1,000- and 10,000-part uploads (parts.ts).
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DeleteObjectCommand, HeadObjectCommand, PutBucketCorsCommand } from '@aws-sdk/client-s3';
-import { ALL_CHECKSUM_HEADERS, choosePartSize, DEFAULT_PART_SIZE, partCount } from '@chute/protocol';
+import { DeleteObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { choosePartSize, DEFAULT_PART_SIZE, partCount } from '@chute/protocol';
 import { startLocalR2Process } from '../../reliability/lib/services.js';
 import { startSignerProcess } from '../../reliability/lib/signer-process.js';
 import { type Browser, launchChromium, sampleHeap } from '../lib/browser.js';
+import { putBenchCors } from '../lib/bucket-cors.js';
 import { buildPages } from '../lib/build-pages.js';
+import { ourChromium } from '../lib/cpu.js';
 import { MiB } from '../lib/files.js';
 import { startStaticServer } from '../lib/static-server.js';
 import { type Figure, median, type Section } from '../report.js';
@@ -58,31 +60,8 @@ export function makeSparseFile(file: string, size: number): string {
   return file;
 }
 
-/** Pids of this bench's Chromium renderers (descendants of this process with --type=renderer). */
-function ourRenderers(): number[] {
-  const parent = new Map<number, number>();
-  const renderers: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      parent.set(Number(d), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-      if (stat.includes('(chrom') && readFileSync(`/proc/${d}/cmdline`, 'utf8').includes('--type=renderer')) renderers.push(Number(d));
-    } catch {
-      // gone
-    }
-  }
-  const ours = (pid: number) => {
-    for (let p = pid, hops = 0; p > 1 && hops < 16; hops++) {
-      const pp = parent.get(p);
-      if (pp === process.pid) return true;
-      if (pp === undefined) return false;
-      p = pp;
-    }
-    return false;
-  };
-  return renderers.filter(ours);
-}
+/** Pids of this bench's Chromium renderers (lib/cpu.ts: the Chromium tree this process launched). */
+const ourRenderers = (): number[] => [...ourChromium(new Map())].filter(([, group]) => group === 'chromium renderer').map(([pid]) => pid);
 
 const rssOf = (pid: number): number => {
   try {
@@ -145,23 +124,8 @@ export async function benchGrowth(ctx: BenchContext): Promise<Omit<Section, 'id'
     cleanup.push(() => web.close());
     const store: StoreAccess = { endpoint: r2.url, bucket: BUCKET, ...CREDS };
     const s3 = s3Client(store);
-    await s3.send(
-      new PutBucketCorsCommand({
-        Bucket: BUCKET,
-        CORSConfiguration: {
-          CORSRules: [
-            {
-              AllowedOrigins: [web.url],
-              AllowedMethods: ['GET', 'PUT', 'POST', 'DELETE', 'HEAD'],
-              AllowedHeaders: ['content-type', ...ALL_CHECKSUM_HEADERS, 'x-amz-*'],
-              // The single PUT's answer carries the stored object's checksum: the page must be able to read it.
-              ExposeHeaders: ['ETag', ...ALL_CHECKSUM_HEADERS],
-              MaxAgeSeconds: 3600,
-            },
-          ],
-        },
-      }),
-    );
+    // The single PUT's answer carries the stored object's checksum: the page must be able to read it.
+    await putBenchCors(s3, BUCKET, web.url, { exposeChecksums: true });
     const signer = await startSignerProcess({ bucket: BUCKET, credentials: CREDS, tokens: { [TOKEN]: 'bench' }, corsOrigins: [web.url], storeEndpoint: r2.url });
     cleanup.push(() => signer.kill());
     const browser: Browser = await launchChromium();

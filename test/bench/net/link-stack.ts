@@ -10,10 +10,10 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PutBucketCorsCommand, type S3Client } from '@aws-sdk/client-s3';
-import { ALL_CHECKSUM_HEADERS } from '@chute/protocol';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { nodeEntry, repoRoot } from '../../reliability/lib/services.js';
-import { DEFAULT_TOKEN_SECRET } from '../../reliability/lib/signer-process.js';
+import { serverEnv } from '../../reliability/lib/signer-process.js';
+import { putBenchCors } from '../lib/bucket-cors.js';
 import { buildPages } from '../lib/build-pages.js';
 import { startStaticServer } from '../lib/static-server.js';
 import { s3Client, type StoreAccess } from '../upload/peers.js';
@@ -111,22 +111,7 @@ export async function startLinkStack(o: LinkStackOptions): Promise<LinkStack> {
 
     const control: StoreAccess = { endpoint: `http://${ns.controlIp}:${R2_PORT}`, bucket: BENCH_BUCKET, ...BENCH_CREDS };
     const s3 = s3Client(control);
-    await s3.send(
-      new PutBucketCorsCommand({
-        Bucket: BENCH_BUCKET,
-        CORSConfiguration: {
-          CORSRules: [
-            {
-              AllowedOrigins: [web.url],
-              AllowedMethods: ['GET', 'PUT', 'POST', 'DELETE', 'HEAD'],
-              AllowedHeaders: ['content-type', ...ALL_CHECKSUM_HEADERS, 'x-amz-*'],
-              ExposeHeaders: ['ETag'],
-              MaxAgeSeconds: 3600,
-            },
-          ],
-        },
-      }),
-    );
+    await putBenchCors(s3, BENCH_BUCKET, web.url);
 
     // The signer signs URLs for the address browsers use (the delay proxy on the shaped link); its
     // own calls to the store come from inside the namespace and pass the proxy undelayed: it sits
@@ -137,21 +122,9 @@ export async function startLinkStack(o: LinkStackOptions): Promise<LinkStack> {
       const signer = await ns.spawnNode(nodeEntry('apps/server', 'cli', process.env.CHUTE_USE_SOURCE === '1'), {
         cwd: repoRoot,
         env: {
-          HOST: '127.0.0.1',
-          PORT: String(port),
-          LOG_LEVEL: 'info',
-          S3_ENDPOINT: storeEndpoint,
-          S3_BUCKET: BENCH_BUCKET,
-          S3_ACCESS_KEY_ID: BENCH_CREDS.accessKeyId,
-          S3_SECRET_ACCESS_KEY: BENCH_CREDS.secretAccessKey,
-          S3_FORCE_PATH_STYLE: 'true',
-          AUTH_MODE: 'tokens',
-          AUTH_TOKENS: `${BENCH_TOKEN}:bench`,
-          TOKEN_SECRETS: DEFAULT_TOKEN_SECRET,
-          CORS_ORIGINS: web.url,
+          // The bench signers' usual settings (S3_*, AUTH_*, TOKEN_SECRETS, rate limits off), as startSignerProcess's.
+          ...serverEnv({ port, storeEndpoint, bucket: BENCH_BUCKET, credentials: BENCH_CREDS, tokens: { [BENCH_TOKEN]: 'bench' }, corsOrigins: [web.url] }),
           ALLOWED_HOSTS: storeHost,
-          RATE_LIMIT_CAPACITY: '0',
-          RATE_LIMIT_PER_SECOND: '0',
           ...extraEnv,
         },
         ready: /chute-server listening on (http:\/\/[\d.:]+)/,

@@ -4,11 +4,12 @@ import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutBucketCorsCommand } from '@aws-sdk/client-s3';
-import { ALL_CHECKSUM_HEADERS, DEFAULT_PART_SIZE } from '@chute/protocol';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { DEFAULT_PART_SIZE } from '@chute/protocol';
 import { type Service, startLocalR2Process } from '../../reliability/lib/services.js';
 import { startSignerProcess } from '../../reliability/lib/signer-process.js';
 import { type Browser, launchChromium, sampleHeap } from '../lib/browser.js';
+import { putBenchCors } from '../lib/bucket-cors.js';
 import { buildPages } from '../lib/build-pages.js';
 import { cpuDelta, cpuSnapshot } from '../lib/cpu.js';
 import { MiB, makeRandomFile, md5File } from '../lib/files.js';
@@ -80,22 +81,7 @@ export async function benchUpload(ctx: BenchContext): Promise<Omit<Section, 'id'
 
     const direct: StoreAccess = { endpoint: r2.url, bucket: BUCKET, ...CREDS };
     const delayed: StoreAccess = { ...direct, endpoint: storeProxy.url };
-    await s3Client(direct).send(
-      new PutBucketCorsCommand({
-        Bucket: BUCKET,
-        CORSConfiguration: {
-          CORSRules: [
-            {
-              AllowedOrigins: [web.url],
-              AllowedMethods: ['GET', 'PUT', 'POST', 'DELETE', 'HEAD'],
-              AllowedHeaders: ['content-type', ...ALL_CHECKSUM_HEADERS, 'x-amz-*'],
-              ExposeHeaders: ['ETag'],
-              MaxAgeSeconds: 3600,
-            },
-          ],
-        },
-      }),
-    );
+    await putBenchCors(s3Client(direct), BUCKET, web.url);
 
     const signerOpts = { bucket: BUCKET, credentials: CREDS, tokens: { [TOKEN]: 'bench' }, corsOrigins: [web.url] };
     const signerLoop = await startSignerProcess({ ...signerOpts, storeEndpoint: direct.endpoint });

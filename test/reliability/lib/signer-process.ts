@@ -11,7 +11,8 @@ import type { SignerHostConfig } from './signer-config.js';
 const hostFile = path.join(path.dirname(fileURLToPath(import.meta.url)), 'signer-host.ts');
 export const DEFAULT_TOKEN_SECRET = 'reliability-and-bench-token-secret-0123456789abcdef';
 
-function serverEnv(c: SignerHostConfig): Record<string, string> {
+/** chute-server's environment for a signer config: tokens auth, path-style store, rate limits off unless set. */
+export function serverEnv(c: SignerHostConfig): Record<string, string> {
   const l = (c.limits ?? {}) as Record<string, number | undefined>;
   const env: Record<string, string> = {
     HOST: '127.0.0.1',
