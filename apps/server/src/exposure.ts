@@ -24,7 +24,9 @@ export const exposureEnv = {
   LOCAL_R2_SECRET_ACCESS_KEY: opt(z.string().min(32, 'must be at least 32 characters')),
   HTTP_HEADERS_TIMEOUT_MS: opt(ms(100)).default(10_000),
   HTTP_REQUEST_TIMEOUT_MS: opt(ms(100)).default(30_000),
-  HTTP_KEEP_ALIVE_TIMEOUT_MS: opt(ms(100)).default(5_000),
+  // An uploader calls the signer every few seconds to minutes (sign ahead, complete): at Node's 5 s
+  // default most calls paid a new connection (TCP + TLS: 2–3 round trips). 55 s stays below the idle limit.
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: opt(ms(100)).default(55_000),
   HTTP_IDLE_TIMEOUT_MS: opt(ms(100)).default(60_000),
 };
 
@@ -113,6 +115,8 @@ export function exposureConfig(
   };
   // Node refuses a server whose headers may take longer than the whole request.
   if (http.headersTimeoutMs > http.requestTimeoutMs) problems.push('HTTP_HEADERS_TIMEOUT_MS must not be larger than HTTP_REQUEST_TIMEOUT_MS');
+  // The idle limit would cut a keep-alive connection before its keep-alive time is up.
+  if (http.keepAliveTimeoutMs > http.idleTimeoutMs) problems.push('HTTP_KEEP_ALIVE_TIMEOUT_MS must not be larger than HTTP_IDLE_TIMEOUT_MS');
 
   return {
     allowedHosts: [...new Set(allowedHosts)],

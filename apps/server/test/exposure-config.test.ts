@@ -91,9 +91,10 @@ describe('metrics and timeouts', () => {
     expect(problems({ METRICS_TOKEN: 'short' })).toEqual([expect.stringContaining('METRICS_TOKEN: must be at least 16 characters')]);
     expect(problems({ METRICS_HOST: '0.0.0.0' })).toEqual([expect.stringContaining('METRICS_HOST is set: also set METRICS_PORT')]);
   });
-  test('timeouts: defaults for an API of small bodies; headers may not outlast the request', () => {
-    expect(loadConfig({}).exposure.http).toEqual({ headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000, idleTimeoutMs: 60_000 });
+  test('timeouts: defaults for an API of small bodies; headers may not outlast the request, keep-alive not the idle limit', () => {
+    expect(loadConfig({}).exposure.http).toEqual({ headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 55_000, idleTimeoutMs: 60_000 });
     expect(problems({ HTTP_HEADERS_TIMEOUT_MS: '5000', HTTP_REQUEST_TIMEOUT_MS: '1000' })).toEqual([expect.stringContaining('HTTP_HEADERS_TIMEOUT_MS must not be larger')]);
+    expect(problems({ HTTP_KEEP_ALIVE_TIMEOUT_MS: '90000' })).toEqual([expect.stringContaining('HTTP_KEEP_ALIVE_TIMEOUT_MS must not be larger than HTTP_IDLE_TIMEOUT_MS')]);
   });
 });
 
