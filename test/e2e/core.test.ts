@@ -51,6 +51,9 @@ describe('uploads in Chromium → signer → local-r2', () => {
     expect(out.result?.sentParts).toBe(13);
     expect(out.result?.verifiedBy.algorithm).toBe('CRC64NVME');
     expect(await h.stack.objectSha256(out.result?.key as string)).toBe(file.sha256);
+    // The store's connection was opened while the first parts were signed, in the anonymous pool the PUTs use.
+    const hints = await page.evaluate("[...document.querySelectorAll('link[rel=preconnect]')].map((l) => [l.getAttribute('href'), l.getAttribute('crossorigin')])");
+    expect(hints).toEqual([[new URL(h.stack.storeEndpoint).origin, 'anonymous']]);
     await page.close();
   });
 

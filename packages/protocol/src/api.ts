@@ -123,6 +123,11 @@ export const multipartUploadResponseSchema = z.object({
   /** When the token expires (ISO 8601); after that the upload can only be aborted by the bucket's lifecycle rule. */
   tokenExpiresAt: isoDate,
   /**
+   * The origin the part PUTs will go to (`https://<account>.r2.cloudflarestorage.com`): a client
+   * may open its connection there while the first parts are signed. Absent from older signers.
+   */
+  storeOrigin: z.string().optional(),
+  /**
    * The store's origin multiplexes requests over one connection (HTTP/2 or HTTP/3, as R2 serves):
    * a client may keep many more requests in flight than HTTP/1.1's 6 connections per host allow.
    * Absent when the signer does not know (older signers, an unprobed store).

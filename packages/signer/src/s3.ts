@@ -168,6 +168,20 @@ export class Store {
     return this.#presign(cmd, 'PUT', checksumHeaders(p.md5, p.checksum), expiresIn, nowMs);
   }
 
+  #origin: Promise<string> | undefined;
+
+  /** The origin browsers send this bucket's presigned requests to, as the SDK builds the URLs (path or virtual-host style). */
+  origin(nowMs: number): Promise<string> {
+    this.#origin ??= this.presignGet({ key: 'origin' }, 60, nowMs).then(
+      (r) => new URL(r.url).origin,
+      (err: unknown) => {
+        this.#origin = undefined;
+        throw err;
+      },
+    );
+    return this.#origin;
+  }
+
   /** URL templates per upload (key + uploadId), so signing a part skips the SDK's middleware. */
   readonly #templates = new Map<string, TemplatePresigner>();
 

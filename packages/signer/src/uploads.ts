@@ -169,6 +169,7 @@ async function createOne(ctx: HandlerContext, body: CreateUploadRequestParsed): 
       md5Required: payload.m,
       token: await ctx.tokens.sign(payload),
       tokenExpiresAt: new Date(exp * 1000).toISOString(),
+      storeOrigin: await ctx.store.origin(ctx.nowMs),
       ...storeHint(ctx),
   };
 }

@@ -83,6 +83,8 @@ describe('multipart', () => {
     ]);
     for (const p of signed.body.parts) {
       expect(new URL(p.url).searchParams.get('X-Amz-SignedHeaders')).toBe('content-length;content-md5;host');
+      // The create said where the parts go, so a client could connect there while they were signed.
+      expect(new URL(p.url).origin).toBe(c.body.storeOrigin);
     }
     // The bucket refuses a part with one extra byte, one byte less, or other bytes.
     const third = slices[2] as Uint8Array;

@@ -5,7 +5,7 @@ import { Emitter } from './emitter.js';
 import type { FileLike } from './fingerprint.js';
 import type { FileHandleLike } from './handles.js';
 import { type PartHasher, WorkerHashPool, type WorkerFactory } from './hash-pool.js';
-import { browserConnectivity, type Clock, type Connectivity, systemClock } from './platform.js';
+import { browserConnectivity, browserPreconnect, type Clock, type Connectivity, type Preconnect, systemClock } from './platform.js';
 import { discardRecord, fileOfRecord, findRecord, listPending, type PendingUpload, type ResumeOptions } from './pending.js';
 import { defaultRecordStore, pruneRecords, type RecordStore, type UploadRecord } from './record-store.js';
 import { defaultRetryPolicy } from './retry.js';
@@ -33,6 +33,8 @@ export interface ChuteEngineOptions extends Partial<EngineOptions> {
   store?: RecordStore;
   clock?: Clock;
   connectivity?: Connectivity;
+  /** Default: a `<link rel="preconnect">` to the store while a multipart upload's first parts are signed. */
+  preconnect?: Preconnect;
   /** Default: `navigator.locks` (one uploader per file across tabs), else within this page only. */
   locks?: Locks;
   /** Default: a `BroadcastChannel` telling other tabs the progress of this one's uploads. */
@@ -111,6 +113,7 @@ export class ChuteEngine extends Emitter<EngineEvents> {
       store: options.store ?? defaultRecordStore(),
       clock,
       connectivity: options.connectivity ?? browserConnectivity,
+      preconnect: options.preconnect ?? browserPreconnect,
       slots,
       admission,
       storeMultiplexed: () => {

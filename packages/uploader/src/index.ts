@@ -16,7 +16,7 @@ export type { PendingUpload, ResumeOptions } from './pending.js';
 export { type FileLike, fingerprintOf, metadataFingerprint } from './fingerprint.js';
 export type { HashOptions, PartDigest } from './hash-messages.js';
 export { defaultPoolSize, type PartHasher, type WorkerFactory, WorkerHashPool } from './hash-pool.js';
-export { browserConnectivity, type Clock, type Connectivity, systemClock } from './platform.js';
+export { browserConnectivity, browserPreconnect, type Clock, type Connectivity, type Preconnect, systemClock } from './platform.js';
 export { IndexedDbRecordStore, MemoryRecordStore, pruneRecords, type RecordStore, recordId, type UploadRecord } from './record-store.js';
 export { backoffDelay, classifyFailure, defaultRetryPolicy, type PartFailure, type RecoveryAction, type RetryPolicy } from './retry.js';
 export { Semaphore } from './semaphore.js';

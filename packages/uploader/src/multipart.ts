@@ -468,6 +468,9 @@ async function openUpload(d: UploadDriver): Promise<Opened> {
     throw new UploaderError('bad_response', 'The upload service answered a multipart create with a single PUT.');
   }
   if (created.storeMultiplexed) ctx.storeMultiplexed();
+  // The first PUT would otherwise open its connection only once its URL is signed: a round trip
+  // (two with TLS) more before the first byte.
+  if (created.storeOrigin) ctx.preconnect(created.storeOrigin);
   const record = recordOf(d, created);
   // A full or blocked storage only costs resumability, never the upload. A handle that cannot be
   // stored (a platform whose handles do not clone) costs only the resume without re-selecting.

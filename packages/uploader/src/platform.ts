@@ -52,3 +52,33 @@ export const browserConnectivity: Connectivity = {
       signal?.addEventListener('abort', onAbort, { once: true });
     }),
 };
+
+/** Opens a connection to `origin` ahead of its first request (a hint: a platform may ignore it). */
+export type Preconnect = (origin: string) => void;
+
+const hinted = new Map<string, number>();
+
+/**
+ * `<link rel="preconnect" crossorigin>`: the part PUTs are CORS requests without credentials, so
+ * the connection is opened in the anonymous pool they use, while the first parts are signed.
+ */
+export const browserPreconnect: Preconnect = (origin) => {
+  if (typeof document === 'undefined' || !document.head) return;
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    return;
+  }
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.origin !== origin) return;
+  const now = Date.now();
+  // Chromium drops an unused preconnected socket after ~10 s: hint again after that, not before.
+  if ((hinted.get(origin) ?? Number.NEGATIVE_INFINITY) > now - 10_000) return;
+  hinted.set(origin, now);
+  const link = document.createElement('link');
+  link.rel = 'preconnect';
+  link.href = origin;
+  link.crossOrigin = 'anonymous';
+  document.head.append(link);
+  setTimeout(() => link.remove(), 30_000);
+};

@@ -2,7 +2,7 @@ import type { Verification } from '@chute/protocol';
 import type { UploaderError } from './errors.js';
 import type { PartHasher } from './hash-pool.js';
 import type { PartDigest } from './hash-messages.js';
-import type { Clock, Connectivity } from './platform.js';
+import type { Clock, Connectivity, Preconnect } from './platform.js';
 import type { RecordStore } from './record-store.js';
 import type { RetryPolicy } from './retry.js';
 import type { Semaphore } from './semaphore.js';
@@ -113,6 +113,8 @@ export interface EngineContext {
   admission: Semaphore;
   /** The signer said the store multiplexes (HTTP/2+): raise the slots, unless the caller chose `concurrency`. */
   storeMultiplexed(): void;
+  /** Opens a connection to the store's origin while the first parts are signed. */
+  preconnect: Preconnect;
   /** One uploader per file across tabs (Web Locks), and progress for the other tabs. */
   locks: Locks;
   channel: TabChannel;

@@ -60,6 +60,8 @@ export interface ExternalStore {
 export interface Stack {
   origin: string;
   bucket: string;
+  /** Where the signer's presigned URLs point (the proxy when there is one). */
+  storeEndpoint: string;
   s3: S3Client;
   proxy?: TcpProxy;
   /** Stops the signer's HTTP server (connections cut) and starts a fresh signer on the same port. */
@@ -128,6 +130,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   return {
     origin,
     bucket,
+    storeEndpoint,
     s3,
     ...(proxy ? { proxy } : {}),
     async restartSigner(downMs) {
