@@ -1,6 +1,8 @@
 // A pool of hashing workers with a FIFO queue. Workers start lazily and are reused; the queue
 // order is the order parts were asked for, so earlier parts are hashed first.
+import { bytesToHex } from './encoding.js';
 import type { HashOptions, HashRequest, HashResponse, PartDigest } from './hash-messages.js';
+import { probeBytesOf } from './probe.js';
 
 /** What the engine needs from a hasher (a worker pool in browsers; anything in tests). */
 export interface PartHasher {
@@ -50,6 +52,11 @@ export class WorkerHashPool implements PartHasher {
   }
 
   async probe(blob: Blob, probeBytes: number): Promise<string> {
+    // SHA-256 of 128 KiB is native and asynchronous here: the first create need not wait for a
+    // worker to start and load its WASM. Without SubtleCrypto (an insecure context) a worker does it.
+    if (globalThis.crypto?.subtle) {
+      return bytesToHex(new Uint8Array(await crypto.subtle.digest('SHA-256', await probeBytesOf(blob, probeBytes))));
+    }
     const res = await this.#run({ id: this.#nextId++, type: 'probe', blob, probeBytes });
     if (!res.ok) throw new Error(`hashing failed: ${res.error}`);
     if (!('probe' in res)) throw new Error('hash worker answered a probe with a part');

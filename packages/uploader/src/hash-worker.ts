@@ -4,6 +4,7 @@ import { createCRC64, createMD5, createSHA256, type IHasher } from 'hash-wasm';
 import { CRC64NVME_HASH_WASM_POLY } from './crc64.js';
 import { bytesToHex } from './encoding.js';
 import type { HashRequest, HashResponse, PartDigest } from './hash-messages.js';
+import { probeBytesOf } from './probe.js';
 
 const scope = globalThis as unknown as DedicatedWorkerGlobalScope;
 
@@ -61,11 +62,7 @@ function probeOf(bytes: Uint8Array<ArrayBuffer>, probeBytes: number): Uint8Array
 }
 
 async function probe(req: Extract<HashRequest, { type: 'probe' }>): Promise<string> {
-  const { blob, probeBytes } = req;
-  const head = blob.slice(0, Math.min(probeBytes, blob.size));
-  const tail = blob.slice(Math.max(0, blob.size - probeBytes));
-  const bytes = new Uint8Array(await new Blob([head, tail]).arrayBuffer());
-  return sha256Hex(bytes);
+  return sha256Hex(await probeBytesOf(req.blob, req.probeBytes));
 }
 
 scope.onmessage = async (event: MessageEvent<HashRequest>) => {
