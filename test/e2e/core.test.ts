@@ -179,6 +179,9 @@ describe('many small files at once: their creates share signer calls', () => {
     // as many as the engine prepares ahead (2 × its 4 slots here): measured 16 calls.
     expect(seen.single + seen.batch).toBeLessThanOrEqual(20);
     console.log(`60 files: ${seen.single} single creates + ${seen.batch} batches (${seen.batchFiles} files)`);
+    // The signer is another origin here: the engine opened its connection when it was made.
+    const hints = await page.evaluate("[...document.querySelectorAll('link[rel=preconnect]')].map((l) => [l.getAttribute('href'), l.getAttribute('crossorigin')])");
+    expect(hints).toEqual([[proxy.url, 'anonymous']]);
     await page.close();
   });
 

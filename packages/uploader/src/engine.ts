@@ -132,6 +132,10 @@ export class ChuteEngine extends Emitter<EngineEvents> {
       abort: (r) => signer.abort(r.uploadId, r.token),
     }).catch(() => undefined);
     this.#unsubscribe = this.#ctx.channel.subscribe((m) => this.emit('remote-progress', m));
+    // A signer on another origin: its connection opens now, not with the first create (whose
+    // preflight and request then each wait for a new connection).
+    const signerOrigin = crossOrigin(options.endpoint);
+    if (signerOrigin) this.#ctx.preconnect(signerOrigin);
   }
 
   get options(): Readonly<EngineOptions> {
@@ -257,5 +261,17 @@ export class ChuteEngine extends Emitter<EngineEvents> {
     this.#ctx.hasher.terminate();
     this.#unsubscribe();
     this.#ctx.channel.close();
+  }
+}
+
+/** The endpoint's origin when it is not the page's own (undefined outside a page, or for `''`). */
+function crossOrigin(endpoint: string): string | undefined {
+  const here = (globalThis as { location?: { origin?: string } }).location?.origin;
+  if (!endpoint || !here) return undefined;
+  try {
+    const origin = new URL(endpoint, here).origin;
+    return origin === here ? undefined : origin;
+  } catch {
+    return undefined;
   }
 }
