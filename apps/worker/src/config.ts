@@ -124,6 +124,9 @@ export function signerFromEnv(env: Env, limitStore?: LimitStore): Signer {
   set('requireMd5', bool('REQUIRE_MD5'));
   set('maxOpenUploads', int('MAX_OPEN_UPLOADS', 0));
   set('maxBytesPerDay', int('MAX_BYTES_PER_DAY', 0));
+  // Read before the check, so a bad value is reported rather than taken as false.
+  const forcePathStyle = bool('S3_FORCE_PATH_STYLE') ?? !account;
+  const tokenForm = bool('TOKEN_FORM') ?? true;
   if (problems.length) throw new WorkerConfigError(problems);
 
   const publicUrl = str('PUBLIC_URL');
@@ -133,14 +136,14 @@ export function signerFromEnv(env: Env, limitStore?: LimitStore): Signer {
       bucket: bucket as string,
       endpoint: endpoint as string,
       region: str('S3_REGION') ?? 'auto',
-      forcePathStyle: bool('S3_FORCE_PATH_STYLE') ?? !account,
+      forcePathStyle,
       credentials: { accessKeyId: accessKeyId as string, secretAccessKey: secretAccessKey as string },
       ...(multiplexed !== undefined ? { multiplexed } : {}),
     },
     tokenSecrets,
     authenticate,
     corsOrigins: list('CORS_ORIGINS') ?? [],
-    tokenForm: bool('TOKEN_FORM') ?? true,
+    tokenForm,
     rateLimit: capacity > 0 && perSecond > 0 ? { capacity, refillPerSecond: perSecond } : false,
     ...(limitStore ? { limitStore } : {}),
     ...(checksum ? { checksumAlgorithm: checksum as (typeof CHECKSUMS)[number] } : {}),

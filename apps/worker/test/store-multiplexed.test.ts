@@ -110,4 +110,18 @@ describe.concurrent('STORE_MULTIPLEXED (Worker)', () => {
       true,
     ),
   );
+
+  test('the other booleans are checked as strictly (S3_FORCE_PATH_STYLE, TOKEN_FORM: a bad value was taken as false)', () =>
+    withWorker(
+      { S3_FORCE_PATH_STYLE: 'maybe', TOKEN_FORM: 'sometimes' },
+      async (w) => {
+        expect((await create(w, single)).status).toBe(500);
+        const deadline = Date.now() + 10_000;
+        while (!w.output().includes('TOKEN_FORM') && Date.now() < deadline) await new Promise((ok) => setTimeout(ok, 20));
+        expect(w.output()).toContain('S3_FORCE_PATH_STYLE: must be true or false (got "maybe")');
+        expect(w.output()).toContain('TOKEN_FORM: must be true or false (got "sometimes")');
+      },
+      true,
+    ),
+  );
 });
