@@ -21,9 +21,17 @@ const TOKEN = 'metrics-token-0123456789';
 const external = Object.values(networkInterfaces())
   .flat()
   .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
-const port = (cli: Cli) => /"listen":"[^"]*:(\d+)"/.exec(cli.output())?.[1] as string;
-const metricsAt = (cli: Cli, address = '127.0.0.1', headers: Record<string, string> = {}) =>
-  send(`http://${address}:${port(cli)}/metrics`, { host: '127.0.0.1', headers, ...(address === '127.0.0.1' ? {} : { localAddress: address }) });
+/** The port from the 'listening' log line: the logger may flush it after the ready line the start waits for. */
+async function port(cli: Cli): Promise<string> {
+  for (let i = 0; i < 200; i++) {
+    const m = /"listen":"[^"]*:(\d+)"/.exec(cli.output());
+    if (m) return m[1] as string;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`no "listen" log line in:\n${cli.output()}`);
+}
+const metricsAt = async (cli: Cli, address = '127.0.0.1', headers: Record<string, string> = {}) =>
+  send(`http://${address}:${await port(cli)}/metrics`, { host: '127.0.0.1', headers, ...(address === '127.0.0.1' ? {} : { localAddress: address }) });
 
 describe('default: loopback callers only', () => {
   let cli: Cli;
