@@ -15,7 +15,6 @@ import {
   partCount,
   partSizeOf,
   signPartsRequestSchema,
-  type SingleUploadResponse,
   UPLOAD_TOKEN_HEADER,
 } from '@chute/protocol';
 import { knownMultiplexed } from './config.js';
@@ -63,7 +62,8 @@ export async function createUploads(ctx: HandlerContext): Promise<Response> {
         );
       }
       const upload = await createOne(ctx, { ...file, multipart: false });
-      results.push({ upload: upload as SingleUploadResponse });
+      if (upload.type !== 'single') throw new Error('a single-PUT create answered multipart');
+      results.push({ upload });
     } catch (err) {
       const e = toChuteError(err);
       // An unexpected failure is logged like a failed request's; the file gets the same opaque answer.
@@ -159,18 +159,18 @@ async function createOne(ctx: HandlerContext, body: CreateUploadRequestParsed): 
     exp,
   };
   return {
-      type: 'multipart',
-      key,
-      uploadId,
-      partSize,
-      partCount: partCount(body.size, partSize),
-      checksumAlgorithm: algorithm,
-      ...(algorithm !== 'NONE' ? { checksumType: CHECKSUM_TYPE[algorithm] } : {}),
-      md5Required: payload.m,
-      token: await ctx.tokens.sign(payload),
-      tokenExpiresAt: new Date(exp * 1000).toISOString(),
-      storeOrigin: await ctx.store.origin(ctx.nowMs),
-      ...storeHint(ctx),
+    type: 'multipart',
+    key,
+    uploadId,
+    partSize,
+    partCount: partCount(body.size, partSize),
+    checksumAlgorithm: algorithm,
+    ...(algorithm !== 'NONE' ? { checksumType: CHECKSUM_TYPE[algorithm] } : {}),
+    md5Required: payload.m,
+    token: await ctx.tokens.sign(payload),
+    tokenExpiresAt: new Date(exp * 1000).toISOString(),
+    storeOrigin: await ctx.store.origin(ctx.nowMs),
+    ...storeHint(ctx),
   };
 }
 

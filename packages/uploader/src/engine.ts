@@ -33,7 +33,7 @@ export interface ChuteEngineOptions extends Partial<EngineOptions> {
   store?: RecordStore;
   clock?: Clock;
   connectivity?: Connectivity;
-  /** Default: a `<link rel="preconnect">` to the store while a multipart upload's first parts are signed. */
+  /** Default: a `<link rel="preconnect">` to a signer on another origin (when made) and to the store (while a multipart upload's first parts are signed). */
   preconnect?: Preconnect;
   /** Default: `navigator.locks` (one uploader per file across tabs), else within this page only. */
   locks?: Locks;
