@@ -12,7 +12,7 @@ import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, type S3Cl
 import { type Browser, launchChromium } from '../lib/browser.js';
 import { cpuDelta, cpuSnapshot, ourChromium, sumBrowser } from '../lib/cpu.js';
 import { MiB, makeRandomFile } from '../lib/files.js';
-import { BENCH_BUCKET, BENCH_TOKEN, type Endpoints, type HttpVersion, startLinkStack } from '../net/link-stack.js';
+import { BENCH_BUCKET, BENCH_TOKEN, type Endpoints, type HttpVersion, PICK_MS, startLinkStack } from '../net/link-stack.js';
 import { netnsUnavailable } from '../net/netns.js';
 import { type Figure, median, type Section } from '../report.js';
 import type { BenchContext } from '../sections.js';
@@ -92,7 +92,7 @@ export async function benchManyFiles(ctx: BenchContext): Promise<Omit<Section, '
       for (const version of versions) {
         const { signerUrl } = stack.endpoints[version] as Endpoints;
         const optsFor = (client: Client) =>
-          client === 'chute' ? { signerUrl, token: BENCH_TOKEN, ...(engineJson ? { engine: engineJson } : {}), ...(knobs ? { knobs } : {}) } : { signerUrl, token: BENCH_TOKEN };
+          client === 'chute' ? { signerUrl, token: BENCH_TOKEN, pickMs: PICK_MS, ...(engineJson ? { engine: engineJson } : {}), ...(knobs ? { knobs } : {}) } : { signerUrl, token: BENCH_TOKEN, pickMs: PICK_MS };
         // One uncounted warm-up per client on a tenth of the set: the first run after start-up
         // met cold servers (JIT, TLS) and ran ~30% slower than the next, whoever went first.
         for (const client of clients) {
@@ -204,7 +204,7 @@ export async function benchManyFiles(ctx: BenchContext): Promise<Omit<Section, '
         `Reproduce with \`${MANY_FILES_COMMAND}\` (root, Linux; about ${Math.round((Date.now() - started) / 60_000)} min here).`,
         `The link bench's setup (see its section, net/link-stack.ts): local-r2 and chute-server in network namespace ${ns.name}, a veth pair shaped with tc tbf to ${LINK.mbit} Mbit/s both ways, the userland delay proxy adding ${LINK.rttMs} ms per request/answer and per new connection in front of both.`,
         `Two ways to reach them: plain HTTP/1.1 (Chromium opens at most 6 connections per host, and every object costs a CORS preflight and its PUT: a PUT is never a CORS-simple request and each presigned URL is distinct, so no preflight is cached), and HTTPS with HTTP/2 as R2 serves it — an edge process in the namespace (net/h2-edge.ts: TLS, HTTP/2 with 16 MiB flow-control windows, keep-alive HTTP/1.1 to the origin, like Cloudflare's edge in front of R2) in front of local-r2 and of a second chute-server signing URLs for it; Chromium trusts the edge's throwaway certificate by its key pin.`,
-        `Chromium ${browser.version}. All files selected in one <input multiple> and handed over at once: ${engineJson ? `Chute with experimental engine options ${JSON.stringify(engineJson)} (not as shipped)` : 'Chute as shipped (`new ChuteEngine({ endpoint, getAuthToken })`, defaults: IndexedDB resume records, tab channel, Web Locks, MD5 + CRC64NVME in workers) and `engine.upload(file)` for each'}; stock @uppy/aws-s3 6.3.1 with its defaults (\`limit\` 6 from its source, single PUT below 100 MiB), \`uppy.addFiles(all)\` then \`upload()\`. Timed from the call to the last file stored; before the counted runs, one uncounted warm-up run per client on a tenth of the set.`,
+        `Chromium ${browser.version}. All files selected in one <input multiple> and handed over at once: ${engineJson ? `Chute with experimental engine options ${JSON.stringify(engineJson)} (not as shipped)` : 'Chute as shipped (`new ChuteEngine({ endpoint, getAuthToken })`, defaults: IndexedDB resume records, tab channel, Web Locks, MD5 + CRC64NVME in workers) and `engine.upload(file)` for each'}; stock @uppy/aws-s3 6.3.1 with its defaults (\`limit\` 6 from its source, single PUT below 100 MiB), \`uppy.addFiles(all)\` then \`upload()\`. The page makes the engine (or Uppy) when it opens, as an app does, and the files are dropped ${PICK_MS} ms later (Chute preconnects to its signer meanwhile); timed from the drop to the last file stored; before the counted runs, one uncounted warm-up run per client on a tenth of the set.`,
         `Median of ${Math.min(...[...rates.values()].map((v) => v.length))} run(s) per client, set and HTTP version, order rotated per repetition. After every run the bucket is listed: the object count and every size must match; in the first repetition 5 objects per client are read back and compared byte for byte (MD5) with their files; the bucket is emptied between runs.`,
       ].join(' '),
       figures,

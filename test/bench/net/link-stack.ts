@@ -24,6 +24,11 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const BENCH_BUCKET = 'bench';
 export const BENCH_CREDS = { accessKeyId: 'chute-bench', secretAccessKey: 'chute-bench-secret-key-0123456789' };
 export const BENCH_TOKEN = 'bench-user-token';
+/**
+ * The user's pause between opening the page (the page makes the engine, or Uppy, as an app does)
+ * and picking the files: well inside Chromium's 10 s for an unused preconnected socket.
+ */
+export const PICK_MS = 1000;
 const R2_PORT = 9000;
 const SIGNER_PORT = 9001;
 const SIGNER_H2_PORT = 9002;

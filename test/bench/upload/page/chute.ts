@@ -14,7 +14,7 @@ import {
   WorkerHashPool,
   XhrTransport,
 } from '@chute/uploader';
-import { measure, theFile } from './common.js';
+import { measure, pause, theFile } from './common.js';
 
 /** Experiments only (A/B of where Chute's CPU goes; the link bench's CHUTE_BENCH_PAGE_VARIANTS). */
 interface PageKnobs {
@@ -44,6 +44,8 @@ interface Opts {
   concurrency?: number;
   /** Return every request's timing (Resource Timing, ms from the upload's start). */
   timeline?: boolean;
+  /** Time between making the engine (page open) and the upload (the user picking a file). */
+  pickMs?: number;
   /** Further engine options, for experiments (CHUTE_BENCH_ENGINE_JSON in the link bench). */
   engine?: Record<string, unknown>;
   knobs?: PageKnobs;
@@ -121,21 +123,24 @@ async function prepare(o: Opts) {
 
 async function run(o: Opts) {
   const k = o.knobs ?? {};
+  // Made when the page opens, as an app makes it (the React hook does): its preconnect to the
+  // signer is part of the product, and a user picks the file some time after the page loaded.
+  const engine = new ChuteEngine({
+    endpoint: o.signerUrl,
+    getAuthToken: () => o.token,
+    partSize: o.partSize,
+    checksumAlgorithm: o.checksum,
+    store: k.store === 'idb' ? new IndexedDbRecordStore(`chute-bench-${Date.now()}`) : new MemoryRecordStore(),
+    ...(k.noTabs || k.noChannel ? { channel: silentChannel } : {}),
+    ...(k.noTabs || k.noLocks ? { locks: new MemoryLocks() } : {}),
+    ...(k.precomputed ? { hasher: new PrecomputedHasher(new WorkerHashPool()) } : {}),
+    ...(k.noProgress ? { transport: new SilentProgressTransport() } : {}),
+    ...(k.memoryBlob || k.arrayBufferBody ? { transport: new BufferedTransport(k.arrayBufferBody === true) } : {}),
+    ...(o.concurrency ? { concurrency: o.concurrency } : {}),
+    ...(o.engine ?? {}),
+  });
+  await pause(o.pickMs ?? 0);
   return measure(async () => {
-    const engine = new ChuteEngine({
-      endpoint: o.signerUrl,
-      getAuthToken: () => o.token,
-      partSize: o.partSize,
-      checksumAlgorithm: o.checksum,
-      store: k.store === 'idb' ? new IndexedDbRecordStore(`chute-bench-${Date.now()}`) : new MemoryRecordStore(),
-      ...(k.noTabs || k.noChannel ? { channel: silentChannel } : {}),
-      ...(k.noTabs || k.noLocks ? { locks: new MemoryLocks() } : {}),
-      ...(k.precomputed ? { hasher: new PrecomputedHasher(new WorkerHashPool()) } : {}),
-      ...(k.noProgress ? { transport: new SilentProgressTransport() } : {}),
-      ...(k.memoryBlob || k.arrayBufferBody ? { transport: new BufferedTransport(k.arrayBufferBody === true) } : {}),
-      ...(o.concurrency ? { concurrency: o.concurrency } : {}),
-      ...(o.engine ?? {}),
-    });
     const t0 = performance.now();
     performance.clearResourceTimings();
     performance.setResourceTimingBufferSize(20_000);

@@ -21,6 +21,8 @@ export interface PageResult {
   detail?: Record<string, unknown>;
 }
 
+export const pause = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
 /** Runs `fn` from a timer (so its work counts as page tasks) and measures it. */
 export async function measure(fn: () => Promise<{ key: string; detail?: Record<string, unknown> }>): Promise<PageResult> {
   await new Promise((r) => setTimeout(r, 50));

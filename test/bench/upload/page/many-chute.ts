@@ -2,10 +2,13 @@
 // once, engine defaults (IndexedDB resume records, tab channel, Web Locks, worker hashing).
 import { ChuteEngine, HttpSignerClient, MemoryLocks, type SignerClient, silentChannel } from '@chute/uploader';
 import { measureMany } from './many-common.js';
+import { pause } from './common.js';
 
 interface Opts {
   signerUrl: string;
   token: string;
+  /** Time between making the engine (page open) and the files being dropped. */
+  pickMs?: number;
   /** Experiments only: engine options (the report says when any were set). */
   engine?: Record<string, unknown>;
   /** Experiments only (A/B of per-file browser CPU): no tab channel, in-page locks instead of Web Locks, one create call per file. */
@@ -13,15 +16,17 @@ interface Opts {
 }
 
 async function run(o: Opts) {
+  // Made when the page opens, as an app makes it; the files are dropped `pickMs` later.
+  const engine = new ChuteEngine({
+    endpoint: o.signerUrl,
+    getAuthToken: () => o.token,
+    ...(o.engine ?? {}),
+    ...(o.knobs?.noChannel ? { channel: silentChannel } : {}),
+    ...(o.knobs?.noLocks ? { locks: new MemoryLocks() } : {}),
+    ...(o.knobs?.noBatch ? { signer: oneCreatePerFile(o) } : {}),
+  });
+  await pause(o.pickMs ?? 0);
   return measureMany(async (files) => {
-    const engine = new ChuteEngine({
-      endpoint: o.signerUrl,
-      getAuthToken: () => o.token,
-      ...(o.engine ?? {}),
-      ...(o.knobs?.noChannel ? { channel: silentChannel } : {}),
-      ...(o.knobs?.noLocks ? { locks: new MemoryLocks() } : {}),
-      ...(o.knobs?.noBatch ? { signer: oneCreatePerFile(o) } : {}),
-    });
     try {
       // Where a file's time goes: prepared (hash, create) until it is 'uploading', then waiting for a slot and its PUT.
       const t0 = performance.now();

@@ -3,45 +3,51 @@
 import AwsS3 from '@uppy/aws-s3';
 import Uppy from '@uppy/core';
 import { uppyChunkSize } from '@chute/protocol';
-import { measureMany } from './many-common.js';
+import { pause } from './common.js';
+import { measureMany, theFiles } from './many-common.js';
 
 interface Opts {
   signerUrl: string;
   token: string;
+  /** Time between making Uppy (page open) and the files being dropped. */
+  pickMs?: number;
 }
 
 async function run(o: Opts) {
-  return measureMany(async (files) => {
-    const uppy = new Uppy({ autoProceed: false });
-    const bySize = new Map(files.map((f) => [f.name, f.size]));
-    const sizeOf = (key: string) => {
-      for (const [name, size] of bySize) if (key === name || key.endsWith(`/${name}`) || key.endsWith(name)) return size;
-      throw new Error(`no file for key ${key}`);
-    };
-    uppy.use(AwsS3, {
-      // No `limit`: the plugin's default (6, its source: "matches browser HTTP/1.1 per-origin connection limit").
-      signRequest: async (req) => {
-        // The signer signs only URLs of a known length: the app adds the sizes Uppy knows but does
-        // not pass (no hashing: stock Uppy's own data path).
-        const size = sizeOf(req.key);
-        const chunk = uppyChunkSize(size);
-        const sizes =
-          req.method === 'POST' && !('uploadId' in req)
-            ? { size }
-            : req.method === 'PUT' && 'partNumber' in req
-              ? { contentLength: Math.min(chunk, size - ((req.partNumber as number) - 1) * chunk) }
-              : req.method === 'PUT'
-                ? { contentLength: size }
-                : {};
-        const res = await fetch(`${o.signerUrl}/api/uppy/sign`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${o.token}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ ...req, ...sizes }),
-        });
-        if (!res.ok) throw new Error(`signRequest ${res.status}: ${await res.text()}`);
-        return res.json();
-      },
-    });
+  // Made when the page opens, as an app makes it; the files are dropped `pickMs` later (as for Chute).
+  const files = theFiles();
+  const uppy = new Uppy({ autoProceed: false });
+  const bySize = new Map(files.map((f) => [f.name, f.size]));
+  const sizeOf = (key: string) => {
+    for (const [name, size] of bySize) if (key === name || key.endsWith(`/${name}`) || key.endsWith(name)) return size;
+    throw new Error(`no file for key ${key}`);
+  };
+  uppy.use(AwsS3, {
+    // No `limit`: the plugin's default (6, its source: "matches browser HTTP/1.1 per-origin connection limit").
+    signRequest: async (req) => {
+      // The signer signs only URLs of a known length: the app adds the sizes Uppy knows but does
+      // not pass (no hashing: stock Uppy's own data path).
+      const size = sizeOf(req.key);
+      const chunk = uppyChunkSize(size);
+      const sizes =
+        req.method === 'POST' && !('uploadId' in req)
+          ? { size }
+          : req.method === 'PUT' && 'partNumber' in req
+            ? { contentLength: Math.min(chunk, size - ((req.partNumber as number) - 1) * chunk) }
+            : req.method === 'PUT'
+              ? { contentLength: size }
+              : {};
+      const res = await fetch(`${o.signerUrl}/api/uppy/sign`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${o.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ ...req, ...sizes }),
+      });
+      if (!res.ok) throw new Error(`signRequest ${res.status}: ${await res.text()}`);
+      return res.json();
+    },
+  });
+  await pause(o.pickMs ?? 0);
+  return measureMany(async () => {
     uppy.addFiles(files.map((f) => ({ name: f.name, type: f.type || 'application/octet-stream', data: f })));
     const result = await uppy.upload();
     const failed = result?.failed ?? [];
