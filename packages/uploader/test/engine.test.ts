@@ -45,6 +45,31 @@ describe('engine (fake bucket + signer)', () => {
     expect(result.verifiedBy?.algorithm).toBe(size > 5 * MiB ? 'CRC64NVME' : 'MD5');
   });
 
+  test("adding and starting many files reads no file's size until it is admitted (Chromium makes the first read a synchronous IPC)", async () => {
+    const { backend, engine } = setup();
+    let sizeReads = 0;
+    // A picked File: its size getter stands for Chromium's synchronous call to the browser process.
+    const counted = (bytes: Uint8Array, name: string) => {
+      const f = fileOf(bytes, name);
+      const size = f.size;
+      return Object.defineProperty(f, 'size', {
+        get: () => {
+          sizeReads++;
+          return size;
+        },
+      });
+    };
+    const files = Array.from({ length: 40 }, (_, i) => counted(randomBytes(1000 + i), `many-${i}.bin`));
+    const runs = files.map((f) => engine.add(f)).map((u) => u.start());
+    expect(sizeReads).toBe(0); // all 40 added and started in one task: none read yet
+    const results = await Promise.all(runs);
+    expect(results.map((r) => (backend.objects.get(r.key) as Uint8Array).length)).toEqual(files.map((_, i) => 1000 + i));
+    const late = engine.add(counted(randomBytes(10), 'late.bin'));
+    const before = sizeReads;
+    expect(late.state.size).toBe(10); // asked for: read then
+    expect(sizeReads).toBe(before + 1);
+  });
+
   test('a store that returns no checksum and an opaque ETag: stored, not-verifiable with a warning, never failed', async () => {
     const { backend, engine } = setup();
     backend.completeAnswer = ({ checksum: _, ...rest }) => ({ ...rest, etag: 'opaque' });

@@ -32,12 +32,15 @@ async function run(o: Opts) {
       const t0 = performance.now();
       const prepared: number[] = [];
       const sent: number[] = [];
-      const results = await Promise.all(
+      // Start-up: when the last file was handed over, and when the first file reached 'uploading'.
+      let firstUploading = 0;
+      const results = Promise.all(
         files.map((f) => {
           const u = engine.add(f);
           let up = 0;
           u.on('status', (st) => {
             if (st === 'uploading' && up === 0) up = performance.now();
+            if (st === 'uploading' && firstUploading === 0) firstUploading = up - t0;
           });
           return u.start().then((r) => {
             const end = performance.now();
@@ -47,13 +50,15 @@ async function run(o: Opts) {
           });
         }),
       );
+      const handedOverMs = Math.round(performance.now() - t0);
+      const done = await results;
       const total = performance.now() - t0;
       const med = (a: number[]) => Math.round([...a].sort((x, y) => x - y)[a.length >> 1] ?? 0);
       const avg = (a: number[]) => Math.round(a.reduce((x, y) => x + y, 0) / total); // files in that stage on average (Little)
-      const unverified = results.filter((r) => !r.verifiedBy).length;
+      const unverified = done.filter((r) => !r.verifiedBy).length;
       return {
-        keys: results.map((r) => r.key),
-        detail: { peakInFlight: engine.inFlight.peak, unverified, concurrency: engine.options.concurrency, uploadingMedianMs: med(sent), uploadingOnAverage: avg(sent) },
+        keys: done.map((r) => r.key),
+        detail: { peakInFlight: engine.inFlight.peak, unverified, concurrency: engine.options.concurrency, uploadingMedianMs: med(sent), uploadingOnAverage: avg(sent), handedOverMs, firstUploadingMs: Math.round(firstUploading) },
       };
     } finally {
       engine.destroy();
