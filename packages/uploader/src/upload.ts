@@ -107,7 +107,7 @@ export class Upload extends Emitter<UploadEvents> {
   }
 
   get status(): UploadStatus {
-    return this.#st().status;
+    return this.#state?.status ?? 'hashing';
   }
 
   /** The file's identity (set once hashing of its probe is done; the Web Lock is `chute:` + this). */
@@ -142,7 +142,7 @@ export class Upload extends Emitter<UploadEvents> {
 
   /** Stops the upload, aborts the multipart upload in the bucket and forgets its resume record. */
   async cancel(): Promise<void> {
-    if (this.#canceled || this.#st().status === 'verified') return;
+    if (this.#canceled || this.status === 'verified') return;
     this.#canceled = true;
     this.#controller.abort(new UploaderError('canceled', 'The upload was canceled.'));
     this.#lockWait.abort(new UploaderError('canceled', 'The upload was canceled.'));
@@ -156,11 +156,11 @@ export class Upload extends Emitter<UploadEvents> {
   }
 
   #isFinal(): boolean {
-    return this.#st().status === 'verified' || this.#st().status === 'failed';
+    return this.status === 'verified' || this.status === 'failed';
   }
 
   #setStatus(status: UploadStatus): void {
-    if ((this.#state?.status ?? 'hashing') === status) return; // 'hashing' is where every state begins
+    if (this.status === status) return;
     this.#state = { ...this.#st(), status };
     this.emit('status', status);
     this.#broadcast(true);

@@ -60,8 +60,10 @@ describe('engine (fake bucket + signer)', () => {
       });
     };
     const files = Array.from({ length: 40 }, (_, i) => counted(randomBytes(1000 + i), `many-${i}.bin`));
-    const runs = files.map((f) => engine.add(f)).map((u) => u.start());
-    expect(sizeReads).toBe(0); // all 40 added and started in one task: none read yet
+    const uploads = files.map((f) => engine.add(f));
+    const runs = uploads.map((u) => u.start());
+    expect(uploads.map((u) => u.status)).toEqual(files.map(() => 'hashing'));
+    expect(sizeReads).toBe(0); // all 40 added, started and asked their status in one task: none read yet
     const results = await Promise.all(runs);
     expect(results.map((r) => (backend.objects.get(r.key) as Uint8Array).length)).toEqual(files.map((_, i) => 1000 + i));
     const late = engine.add(counted(randomBytes(10), 'late.bin'));
