@@ -74,8 +74,9 @@ function makeEngine(o: HarnessOptions): ChuteEngine {
             partBody: ({ partNumber, attempt }, body) => {
               if (partNumber !== o.corrupt?.partNumber || attempt !== o.corrupt.attempt) return body;
               log.corrupted++;
-              // Same length, one byte flipped: only the Content-MD5 check can catch it.
-              return new Blob([body.slice(0, 100), new Uint8Array([0x5a]), body.slice(101)]);
+              // Same length, 16 bytes overwritten: only the Content-MD5 check can catch it. (One
+              // overwritten byte left random bytes unchanged in 1 of 256 runs; 16 do with odds of 2^-128.)
+              return new Blob([body.slice(0, 100), new Uint8Array(16).fill(0x5a), body.slice(116)]);
             },
           },
         }
