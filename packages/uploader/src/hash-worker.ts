@@ -22,7 +22,9 @@ async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
 
 async function hashPart(req: Extract<HashRequest, { type: 'part' }>): Promise<PartDigest> {
   const { options } = req;
-  const blob = req.blob.slice(req.start, req.end);
+  // A whole file (every single-PUT file) is read as itself: in Chromium each slice() of a picked
+  // File is a new blob registered through the browser process (~0.4 ms a call).
+  const blob = req.start === 0 && req.end === req.blob.size ? req.blob : req.blob.slice(req.start, req.end);
   const hashers: IHasher[] = [];
   let md5h: IHasher | undefined;
   let crch: IHasher | undefined;
