@@ -2,9 +2,9 @@
 // at once, its signRequest answered by Chute's stock-Uppy endpoint.
 import AwsS3 from '@uppy/aws-s3';
 import Uppy from '@uppy/core';
-import { uppyChunkSize } from '@chute/protocol';
 import { pause } from './common.js';
 import { measureMany, theFiles } from './many-common.js';
+import { signForUppy } from './uppy-sign.js';
 
 interface Opts {
   signerUrl: string;
@@ -26,27 +26,7 @@ async function run(o: Opts) {
   };
   uppy.use(AwsS3, {
     // No `limit`: the plugin's default (6, its source: "matches browser HTTP/1.1 per-origin connection limit").
-    signRequest: async (req) => {
-      // The signer signs only URLs of a known length: the app adds the sizes Uppy knows but does
-      // not pass (no hashing: stock Uppy's own data path).
-      const size = sizeOf(req.key);
-      const chunk = uppyChunkSize(size);
-      const sizes =
-        req.method === 'POST' && !('uploadId' in req)
-          ? { size }
-          : req.method === 'PUT' && 'partNumber' in req
-            ? { contentLength: Math.min(chunk, size - ((req.partNumber as number) - 1) * chunk) }
-            : req.method === 'PUT'
-              ? { contentLength: size }
-              : {};
-      const res = await fetch(`${o.signerUrl}/api/uppy/sign`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${o.token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ ...req, ...sizes }),
-      });
-      if (!res.ok) throw new Error(`signRequest ${res.status}: ${await res.text()}`);
-      return res.json();
-    },
+    signRequest: (req) => signForUppy(o, req, sizeOf(req.key)),
   });
   await pause(o.pickMs ?? 0);
   return measureMany(async () => {

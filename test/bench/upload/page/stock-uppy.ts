@@ -1,8 +1,8 @@
 // Peer: stock @uppy/aws-s3 6 with its signRequest answered by Chute's stock-Uppy endpoint.
-import { uppyChunkSize } from '@chute/protocol';
 import AwsS3 from '@uppy/aws-s3';
 import Uppy from '@uppy/core';
 import { measure, pause, theFile } from './common.js';
+import { signForUppy } from './uppy-sign.js';
 
 interface Opts {
   signerUrl: string;
@@ -23,26 +23,7 @@ async function run(o: Opts) {
     ...(o.defaults ? {} : { shouldUseMultipart: true }),
     ...(o.partSize && !o.defaults ? { getChunkSize: () => o.partSize as number } : {}),
     limit: 6, // the plugin's default
-    signRequest: async (req) => {
-      // The signer signs only URLs of a known length: the app adds the sizes Uppy knows but
-      // does not pass (no hashing: this is stock Uppy's own data path).
-      const chunk = uppyChunkSize(file.size, o.defaults ? undefined : o.partSize);
-      const sizes =
-        req.method === 'POST' && !('uploadId' in req)
-          ? { size: file.size, ...(o.partSize && !o.defaults ? { partSize: o.partSize } : {}) }
-          : req.method === 'PUT' && 'partNumber' in req
-            ? { contentLength: Math.min(chunk, file.size - (req.partNumber - 1) * chunk) }
-            : req.method === 'PUT'
-              ? { contentLength: file.size } // a single PutObject (files Uppy does not split)
-              : {};
-      const res = await fetch(`${o.signerUrl}/api/uppy/sign`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${o.token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ ...req, ...sizes }),
-      });
-      if (!res.ok) throw new Error(`signRequest ${res.status}: ${await res.text()}`);
-      return res.json();
-    },
+    signRequest: (req) => signForUppy(o, req, file.size, o.defaults ? undefined : o.partSize),
   });
   await pause(o.pickMs ?? 0);
   return measure(async () => {
