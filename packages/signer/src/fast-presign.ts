@@ -43,8 +43,9 @@ const AUTH_PARAMS = new Set([
 
 /** Signs URLs of one template at one instant (see `TemplatePresigner.at`). */
 export interface InstantSigner {
-  url(method: string, query: Record<string, string>, headers: Record<string, string>): string;
-  signature(method: string, query: Record<string, string>, headers: Record<string, string>): string;
+  /** `path`: another object's already-encoded path on the template's host (default: the template's). */
+  url(method: string, query: Record<string, string>, headers: Record<string, string>, path?: string): string;
+  signature(method: string, query: Record<string, string>, headers: Record<string, string>, path?: string): string;
   /**
    * The URL every `url(method, query, headers)` call with these query keys and header names
    * produces, with `{key}` where each query value goes and `{signature}` for the signature.
@@ -69,6 +70,9 @@ const canonicalValue = (v: string) => (/\s/.test(v) ? v.trim().replace(/\s+/g, '
 
 /** SigV4 URI encoding: RFC 3986 unreserved characters stay, everything else is %XX. */
 const escape = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+
+/** An object key as S3 URL paths carry it: each `/`-separated segment escaped (the SDK's greedy label). */
+export const encodeKeyPath = (key: string) => key.split('/').map(escape).join('/');
 
 /** `20261125T100000Z` and `20261125` for a time in ms. */
 function amzDates(ms: number): { longDate: string; shortDate: string } {
@@ -172,7 +176,7 @@ export class TemplatePresigner {
       }
       return canonicalQuery;
     };
-    const signed = (method: string, query: Record<string, string>, headers: Record<string, string>) => {
+    const signed = (method: string, query: Record<string, string>, headers: Record<string, string>, path = this.#path) => {
       const headerNames = Object.keys(headers);
       const layout = layoutOf(headerNames, Object.keys(query));
       const h: Record<string, string> = { host: this.#host };
@@ -180,16 +184,16 @@ export class TemplatePresigner {
       const canonicalQuery = queryOf(layout, (k) => escape(query[k] as string));
       let canonicalHeaders = '';
       for (const n of layout.names) canonicalHeaders += `${n}:${h[n]}\n`;
-      const canonicalRequest = `${method}\n${this.#path}\n${canonicalQuery}\n${canonicalHeaders}\n${layout.signedHeaders}\nUNSIGNED-PAYLOAD`;
+      const canonicalRequest = `${method}\n${path}\n${canonicalQuery}\n${canonicalHeaders}\n${layout.signedHeaders}\nUNSIGNED-PAYLOAD`;
       const signature = createHmac('sha256', signingKey).update(stringToSignHead + sha256Hex(canonicalRequest)).digest('hex');
       return { canonicalQuery, signature };
     };
     return {
-      url: (method, query, headers) => {
-        const { canonicalQuery, signature } = signed(method, query, headers);
-        return `${this.#origin}${this.#path}?${canonicalQuery}&X-Amz-Signature=${signature}`;
+      url: (method, query, headers, path = this.#path) => {
+        const { canonicalQuery, signature } = signed(method, query, headers, path);
+        return `${this.#origin}${path}?${canonicalQuery}&X-Amz-Signature=${signature}`;
       },
-      signature: (method, query, headers) => signed(method, query, headers).signature,
+      signature: (method, query, headers, path) => signed(method, query, headers, path).signature,
       template: (queryKeys, headerNames) => {
         // The placeholders go in raw (not %-escaped), where each URL's escaped value will go.
         const canonicalQuery = queryOf(layoutOf(headerNames, queryKeys), (k) => `{${k}}`);

@@ -26,6 +26,7 @@ import {
 } from '@chute/protocol';
 import type { S3Options } from './config.js';
 import { TemplatePresigner } from './fast-presign.js';
+import { SinglePutPresigner } from './put-presign.js';
 import { contentDisposition, mapS3Error, s3 } from './s3-errors.js';
 import { ChuteError } from './errors.js';
 
@@ -124,21 +125,30 @@ export class Store {
     return { method, url, headers, expiresAt: new Date(nowMs + expiresIn * 1000).toISOString() };
   }
 
-  presignPut(
+  /** Single-PUT URLs re-signed per header shape, checked against the SDK's (see put-presign.ts). */
+  readonly #puts = new SinglePutPresigner(() => this.client.config.credentials());
+
+  async presignPut(
     p: { key: string; contentType: string; size?: number; md5?: string; checksum?: Checksum; metadata?: Record<string, string> },
     expiresIn: number,
     nowMs: number,
   ): Promise<SignedRequest> {
-    const cmd = new PutObjectCommand({
-      Bucket: this.bucket,
-      Key: p.key,
-      ContentType: p.contentType,
-      ...(p.size !== undefined ? { ContentLength: p.size } : {}),
-      ...(p.md5 ? { ContentMD5: p.md5 } : {}),
-      ...checksumFields(p.checksum),
-      ...(p.metadata ? { Metadata: p.metadata } : {}),
-    });
-    return this.#presign(cmd, 'PUT', { 'content-type': p.contentType, ...checksumHeaders(p.md5, p.checksum) }, expiresIn, nowMs);
+    const command = (key: string) =>
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: key,
+        ContentType: p.contentType,
+        ...(p.size !== undefined ? { ContentLength: p.size } : {}),
+        ...(p.md5 ? { ContentMD5: p.md5 } : {}),
+        ...checksumFields(p.checksum),
+        ...(p.metadata ? { Metadata: p.metadata } : {}),
+      });
+    const headers = { 'content-type': p.contentType, ...checksumHeaders(p.md5, p.checksum) };
+    // Metadata travels as hoisted x-amz-meta-* query values: those URLs stay the SDK's own.
+    if (p.metadata && Object.keys(p.metadata).length > 0) return this.#presign(command(p.key), 'PUT', headers, expiresIn, nowMs);
+    const signed = { ...headers, ...(p.size !== undefined ? { 'content-length': String(p.size) } : {}) };
+    const url = await this.#puts.url(p.key, signed, expiresIn, nowMs, async (key) => (await this.#presign(command(key), 'PUT', headers, expiresIn, nowMs)).url);
+    return { method: 'PUT', url, headers, expiresAt: new Date(nowMs + expiresIn * 1000).toISOString() };
   }
 
   presignPart(

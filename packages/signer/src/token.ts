@@ -1,33 +1,22 @@
+import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from 'node:crypto';
 import { ChuteError } from './errors.js';
 
 /**
  * HMAC-SHA256 tokens: `base64url(JSON payload).base64url(mac)`. The first secret signs; every
- * secret verifies, so secrets can be rotated without breaking uploads in flight. WebCrypto
- * only (Node, workers, Deno alike); `crypto.subtle.verify` compares in constant time.
+ * secret verifies, so secrets can be rotated without breaking uploads in flight. node:crypto
+ * (Node, and workerd under nodejs_compat): synchronous, where WebCrypto's HMAC is an async job
+ * on the thread pool that cost ~0.3 ms a token — a batch of small files signs one per file.
  */
 
 const enc = new TextEncoder();
-const dec = new TextDecoder();
 
-function b64url(bytes: Uint8Array): string {
-  let s = '';
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+/** Strict base64url (no padding, no other alphabet), or null. */
+function fromB64url(s: string): Buffer | null {
+  if (!/^[A-Za-z0-9_-]*$/.test(s) || s.length % 4 === 1) return null;
+  return Buffer.from(s, 'base64url');
 }
 
-function fromB64url(s: string): Uint8Array | null {
-  if (!/^[A-Za-z0-9_-]*$/.test(s)) return null;
-  try {
-    const bin = atob(s.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (s.length % 4)) % 4));
-    const out = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-    return out;
-  } catch {
-    return null;
-  }
-}
-
-type HmacKey = Awaited<ReturnType<typeof crypto.subtle.importKey>>;
+const macOf = (key: KeyObject, body: string) => createHmac('sha256', key).update(body).digest();
 
 export interface TokenPayload {
   /** Token kind, so a token made for one purpose is useless for another. */
@@ -37,25 +26,19 @@ export interface TokenPayload {
 }
 
 export class TokenSigner {
-  readonly #keys: Promise<HmacKey[]>;
+  readonly #keys: KeyObject[];
 
   constructor(secrets: readonly string[]) {
     if (secrets.length === 0) throw new TypeError('at least one token secret is required');
     for (const s of secrets) {
       if (enc.encode(s).length < 32) throw new TypeError('token secrets must be at least 32 bytes long');
     }
-    this.#keys = Promise.all(
-      secrets.map((s) =>
-        crypto.subtle.importKey('raw', enc.encode(s), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']),
-      ),
-    );
+    this.#keys = secrets.map((s) => createSecretKey(Buffer.from(s, 'utf8')));
   }
 
   async sign(payload: TokenPayload): Promise<string> {
-    const body = b64url(enc.encode(JSON.stringify(payload)));
-    const [key] = await this.#keys;
-    const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key as HmacKey, enc.encode(body)));
-    return `${body}.${b64url(mac)}`;
+    const body = Buffer.from(JSON.stringify(payload), 'utf8').toString('base64url');
+    return `${body}.${macOf(this.#keys[0] as KeyObject, body).toString('base64url')}`;
   }
 
   /**
@@ -70,17 +53,11 @@ export class TokenSigner {
     const body = token.slice(0, dot);
     const mac = fromB64url(token.slice(dot + 1));
     if (!mac || mac.length !== 32) throw invalid();
-    let ok = false;
-    for (const key of await this.#keys) {
-      if (await crypto.subtle.verify('HMAC', key, mac, enc.encode(body))) {
-        ok = true;
-        break;
-      }
-    }
-    if (!ok) throw invalid();
+    // Constant-time comparison against every secret (rotation), so timing tells nothing.
+    if (!this.#keys.some((key) => timingSafeEqual(macOf(key, body), mac))) throw invalid();
     let payload: unknown;
     try {
-      payload = JSON.parse(dec.decode(fromB64url(body) ?? new Uint8Array()));
+      payload = JSON.parse((fromB64url(body) ?? Buffer.alloc(0)).toString('utf8'));
     } catch {
       throw invalid();
     }
