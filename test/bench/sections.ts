@@ -87,6 +87,17 @@ function signerFigures(r: Record<string, unknown>): Figure[] {
       note: `answer ${mb(get(r, key, 'answerBytes'))}`,
     });
   }
+  if (r.creates) {
+    const c = get(r, 'creates') as { files?: number; batch?: number; chute?: { wallMsPerFile?: number }; companion?: { wallMsPerFile?: number } };
+    figures.push({
+      label: `signer CPU per small file: single-PUT creates of ${c.files ?? '?'} files, ${c.batch ?? '?'} a call (POST /api/uploads/batch, as @chute/uploader batches them; 4 calls at once)`,
+      value: num(get(r, 'creates', 'chute', 'cpuMsPerFile')),
+      unit: 'ms',
+      better: 'lower',
+      peer: { label: "@uppy/companion 6 GET /s3/params (one request per file, as @uppy/aws-s3 asks; 4 at once)", value: num(get(r, 'creates', 'companion', 'cpuMsPerFile')) },
+      note: `each server process's CPU from /proc over 3 rounds after a warm-up; wall ${c.chute?.wallMsPerFile ?? '?'} vs ${c.companion?.wallMsPerFile ?? '?'} ms per file`,
+    });
+  }
   if (r.singleSign200) {
     figures.push({
       label: 'single sign-part requests at 200 concurrent connections',
@@ -178,4 +189,4 @@ export const sections: SectionDef[] = [
 ];
 
 /** `pnpm bench --<flag>` runs that one section alone and merges it into the committed report. */
-export const SINGLE_SECTION_FLAGS: Record<string, string> = { '--links': 'links', '--many-files': 'many-files', '--growth': 'growth', '--local-r2': 'local-r2' };
+export const SINGLE_SECTION_FLAGS: Record<string, string> = { '--links': 'links', '--many-files': 'many-files', '--growth': 'growth', '--local-r2': 'local-r2', '--signer': 'signer' };

@@ -127,6 +127,44 @@ async function openLoop(make: (agent: Agent) => Promise<Reply>, connections: num
 /** Share of each server's measured capacity the open-loop run offers (default half). */
 const OPEN_LOOP_LOAD = Number(process.env.CHUTE_SIGNER_OPEN_LOAD ?? 0.5);
 
+/** CPU time (user + system) a process has used so far, ms. */
+async function cpuMs(pid: number | undefined): Promise<number> {
+  const { readFile } = await import('node:fs/promises');
+  const f = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
+  return (Number(f[11]) + Number(f[12])) * 10; // clock ticks of 10 ms (USER_HZ 100)
+}
+
+/** The signer's CPU per single-PUT URL when many small files are created at once. */
+async function createsCpu(agent: Agent, chuteUrl: string, companionUrl: string, auth: Record<string, string>, chutePid: number | undefined, companionPid: number | undefined, files: number) {
+  const batch = 20; // about what @chute/uploader's batcher sends while a call is out on an 80 ms link
+  const chuteCall = (rep: number, b: number) =>
+    http(agent, `${chuteUrl}/api/uploads/batch`, 'POST', JSON.stringify({
+      files: Array.from({ length: batch }, (_, i) => ({ name: `f-${rep}-${b}-${i}.bin`, type: 'application/octet-stream', size: 262144, multipart: false, checksumAlgorithm: 'CRC64NVME', md5: MD5 })),
+    }), auth).then((r) => {
+      if (r.status !== 200 || JSON.parse(r.body).results.some((x: { upload?: unknown }) => !x.upload)) throw new Error(`batch create failed: ${r.status} ${r.body.slice(0, 300)}`);
+    });
+  // Companion signs one single PUT per request (GET /s3/params, what @uppy/aws-s3 calls per small file).
+  const companionCall = (rep: number, i: number) =>
+    http(agent, `${companionUrl}/s3/params?filename=${encodeURIComponent(`f-${rep}-${i}.bin`)}&type=application%2Foctet-stream`, 'GET').then((r) => {
+      if (r.status !== 200 || !JSON.parse(r.body).url) throw new Error(`companion params failed: ${r.status} ${r.body.slice(0, 300)}`);
+    });
+  const measure = async (pid: number | undefined, run: (rep: number) => Promise<void>) => {
+    await run(0); // warm-up
+    const c0 = await cpuMs(pid);
+    const t0 = performance.now();
+    for (let rep = 1; rep <= 3; rep++) await run(rep);
+    return { cpuMsPerFile: round(((await cpuMs(pid)) - c0) / (3 * files)), wallMsPerFile: round((performance.now() - t0) / (3 * files)) };
+  };
+  // Four calls out at once, as several tabs or users would have.
+  const chute = await measure(chutePid, async (r) => {
+    for (let b = 0; b < files / batch; b += 4) await Promise.all([0, 1, 2, 3].filter((k) => b + k < files / batch).map((k) => chuteCall(r, b + k)));
+  });
+  const companion = await measure(companionPid, async (r) => {
+    for (let i = 0; i < files; i += 4) await Promise.all([0, 1, 2, 3].map((k) => companionCall(r, i + k)));
+  });
+  return { files, batch, chute, companion, ratio: round(companion.cpuMsPerFile / Math.max(0.001, chute.cpuMsPerFile)) };
+}
+
 const round = (n: number) => Math.round(n * 100) / 100;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
@@ -205,6 +243,8 @@ export async function benchSigner(options: { quick: boolean; workDir?: string })
       }
     }
 
+    const creates = await createsCpu(agent, chuteUrl, companionUrl, auth, chute.proc.pid, companion.proc.pid, options.quick ? 200 : 1000);
+
     // Companion: its own multipart upload, then single part signing.
     const cu = await http(agent, `${companionUrl}/s3/multipart`, 'POST', JSON.stringify({ filename: 'big.bin', type: 'application/octet-stream', metadata: {} }));
     if (cu.status !== 200) throw new Error(`companion create failed: ${cu.status} ${cu.body}`);
@@ -226,6 +266,7 @@ export async function benchSigner(options: { quick: boolean; workDir?: string })
     return {
       batch10000: { medianMs: round(median(batchMs)), runsMs: batchMs.map(round), answerBytes: answerBytes.urls, targetMs: 100 },
       batch10000Template: { medianMs: round(median(templateMs)), runsMs: templateMs.map(round), answerBytes: answerBytes.template, targetMs: 100 },
+      creates,
       singleSign200: { chute: chuteSingle, companion: companionSingle, ratio: round(chuteSingle.perSecond / Math.max(1, companionSingle.perSecond)), target: '≥ 3× companion, p99 ≤ 10 ms' },
       singleSign1: { chute: chuteSerial, companion: companionSerial },
       openLoop200: { load: OPEN_LOOP_LOAD, chute: chuteOpen, companion: companionOpen },

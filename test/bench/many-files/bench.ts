@@ -6,7 +6,7 @@
 // 6.3.1 with its defaults (its default `limit` of 6). Two sets: 500 × 256 KiB and 50 × 20 MiB.
 // Every object is checked in the store afterwards (count, sizes) and a sample read back.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { type Browser, launchChromium } from '../lib/browser.js';
@@ -245,9 +245,22 @@ async function runPage(browser: Browser, url: string, files: string[], opts: Rec
     await page.goto(url);
     await page.waitForFunction(() => 'bench' in window);
     await page.setInputFiles('#files', files);
+    // CHUTE_BENCH_CPU_PROFILE=<dir>: a CDP profile of the page's main thread per run (open in DevTools).
+    const profileDir = process.env.CHUTE_BENCH_CPU_PROFILE;
+    const cdp = profileDir ? await browser.context.newCDPSession(page) : undefined;
+    if (cdp) {
+      await cdp.send('Profiler.enable');
+      await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+      await cdp.send('Profiler.start');
+    }
     onStart(); // CPU is counted from here: page load and file selection are not the upload's
     const r = await page.evaluate((o) => (window as unknown as { bench: { run(x: unknown): Promise<ManyResult> } }).bench.run(o), opts);
     onEnd(); // before the page (and its renderer process) is gone
+    if (cdp && profileDir) {
+      const { profile } = await cdp.send('Profiler.stop');
+      mkdirSync(profileDir, { recursive: true });
+      writeFileSync(path.join(profileDir, `${new URL(url).pathname.slice(1).replace(/\W+/g, '-')}-${Date.now()}.cpuprofile`), JSON.stringify(profile));
+    }
     return r;
   } finally {
     await page.close();
