@@ -5,7 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -129,7 +129,6 @@ const OPEN_LOOP_LOAD = Number(process.env.CHUTE_SIGNER_OPEN_LOAD ?? 0.5);
 
 /** CPU time (user + system) a process has used so far, ms. */
 async function cpuMs(pid: number | undefined): Promise<number> {
-  const { readFile } = await import('node:fs/promises');
   const f = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
   return (Number(f[11]) + Number(f[12])) * 10; // clock ticks of 10 ms (USER_HZ 100)
 }

@@ -35,6 +35,31 @@ const SHAPES = [
   {},
 ];
 
+type Shape = (typeof SHAPES)[number];
+
+/** The SDK's command fields and the signed headers (lower-case) of one shape. */
+function request(shape: Shape, contentType: string) {
+  const fields = {
+    ContentType: contentType,
+    ...(shape.size !== undefined ? { ContentLength: shape.size } : {}),
+    ...(shape.md5 ? { ContentMD5: shape.md5 } : {}),
+    ...(shape.checksum?.algorithm === 'CRC64NVME' ? { ChecksumCRC64NVME: shape.checksum.value } : {}),
+    ...(shape.checksum?.algorithm === 'SHA256' ? { ChecksumSHA256: shape.checksum.value } : {}),
+  };
+  const headers = {
+    'content-type': contentType,
+    ...(shape.size !== undefined ? { 'content-length': String(shape.size) } : {}),
+    ...(shape.md5 ? { 'content-md5': shape.md5 } : {}),
+    ...(shape.checksum ? { [`x-amz-checksum-${shape.checksum.algorithm.toLowerCase()}`]: shape.checksum.value } : {}),
+  };
+  return { fields, headers };
+}
+
+const SDK_OPTIONS = {
+  signableHeaders: new Set(['content-type', 'content-length', 'content-md5']),
+  unhoistableHeaders: new Set(['x-amz-checksum-crc64nvme', 'x-amz-checksum-sha256']),
+};
+
 describe('Store.presignPut equals the AWS presigner', () => {
   for (const [style, opts] of STYLES) {
     test(style, async () => {
@@ -44,24 +69,11 @@ describe('Store.presignPut equals the AWS presigner', () => {
         for (const contentType of ['application/pdf', 'text/plain; charset=utf-8']) {
           for (const key of KEYS) {
             const got = await store.presignPut({ key, contentType, ...shape }, 900, nowMs);
-            const expected = await getSignedUrl(
-              client,
-              new PutObjectCommand({
-                Bucket: 'my-bucket',
-                Key: key,
-                ContentType: contentType,
-                ...(shape.size !== undefined ? { ContentLength: shape.size } : {}),
-                ...(shape.md5 ? { ContentMD5: shape.md5 } : {}),
-                ...(shape.checksum?.algorithm === 'CRC64NVME' ? { ChecksumCRC64NVME: shape.checksum.value } : {}),
-                ...(shape.checksum?.algorithm === 'SHA256' ? { ChecksumSHA256: shape.checksum.value } : {}),
-              }),
-              {
-                expiresIn: 900,
-                signingDate: new Date(nowMs),
-                signableHeaders: new Set(['content-type', 'content-length', 'content-md5']),
-                unhoistableHeaders: new Set(['x-amz-checksum-crc64nvme', 'x-amz-checksum-sha256']),
-              },
-            );
+            const expected = await getSignedUrl(client, new PutObjectCommand({ Bucket: 'my-bucket', Key: key, ...request(shape, contentType).fields }), {
+              expiresIn: 900,
+              signingDate: new Date(nowMs),
+              ...SDK_OPTIONS,
+            });
             expect(shapeOf(got.url), `${key} ${JSON.stringify(shape)}`).toEqual(shapeOf(expected));
           }
         }
@@ -82,26 +94,9 @@ describe('SinglePutPresigner', () => {
       const client = new S3Client({ region: 'auto', ...opts, requestChecksumCalculation: 'WHEN_REQUIRED' });
       const presigner = new SinglePutPresigner(() => client.config.credentials());
       for (const shape of SHAPES) {
-        const fields = {
-          ContentType: 'image/png',
-          ...(shape.size !== undefined ? { ContentLength: shape.size } : {}),
-          ...(shape.md5 ? { ContentMD5: shape.md5 } : {}),
-          ...(shape.checksum?.algorithm === 'CRC64NVME' ? { ChecksumCRC64NVME: shape.checksum.value } : {}),
-          ...(shape.checksum?.algorithm === 'SHA256' ? { ChecksumSHA256: shape.checksum.value } : {}),
-        };
-        const headers = {
-          'content-type': 'image/png',
-          ...(shape.size !== undefined ? { 'content-length': String(shape.size) } : {}),
-          ...(shape.md5 ? { 'content-md5': shape.md5 } : {}),
-          ...(shape.checksum ? { [`x-amz-checksum-${shape.checksum.algorithm.toLowerCase()}`]: shape.checksum.value } : {}),
-        };
+        const { fields, headers } = request(shape, 'image/png');
         const sdk = (key: string) =>
-          getSignedUrl(client, new PutObjectCommand({ Bucket: 'my-bucket', Key: key, ...fields }), {
-            expiresIn: 900,
-            signingDate: new Date(nowMs),
-            signableHeaders: new Set(['content-type', 'content-length', 'content-md5']),
-            unhoistableHeaders: new Set(['x-amz-checksum-crc64nvme', 'x-amz-checksum-sha256']),
-          });
+          getSignedUrl(client, new PutObjectCommand({ Bucket: 'my-bucket', Key: key, ...fields }), { expiresIn: 900, signingDate: new Date(nowMs), ...SDK_OPTIONS });
         let calls = 0;
         const counted = (key: string) => {
           calls++;

@@ -3,10 +3,10 @@
 // The URLs of one header shape (which of Content-MD5 / a checksum / Content-Length are signed)
 // differ only in object path, header values, date and signature, so the first URL of each shape
 // is made by the SDK for a probe key and every later one is re-signed from it (~15 µs).
-// Safety: before a shape is trusted, its re-signed probe URL must equal the SDK's (origin and path
-// byte for byte, the same query pairs), the probe key holding every character class a key can (space, non-ASCII, reserved, `!'()*`,
-// `/`), so host, path style, key encoding, query and signature are all checked against the SDK
-// that is installed. A shape that fails the check is signed by the SDK from then on.
+// Safety: a shape is trusted only if its re-signed probe URL equals the SDK's (origin and path
+// byte for byte, the same query pairs). The probe key holds every character class a key can
+// (space, non-ASCII, reserved, `!'()*`, `/`), so host, path style, key encoding, query and
+// signature are all checked against the installed SDK. A shape that fails is signed by the SDK.
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { encodeKeyPath, type InstantSigner, TemplatePresigner } from './fast-presign.js';
 
